@@ -1,0 +1,58 @@
+"""Roles and what each may do. A role is granted on an area node; capabilities
+hold inside that node's subtree only (see shequ.accounts.scope).
+
+The three administrator roles are separated (等保 三员分立): the system
+administrator runs accounts and areas but cannot read the audit log; the security
+administrator grants roles and unlocks accounts; the auditor reads the audit log
+and nothing else.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    DISTRICT_STAFF = "district_staff", _("区级工作人员")
+    STREET_STAFF = "street_staff", _("街道工作人员")
+    COMMUNITY_STAFF = "community_staff", _("社区工作人员")
+    GRID_WORKER = "grid_worker", _("网格员")
+    PROPERTY_STAFF = "property_staff", _("物业工作人员")
+    POLICE = "police", _("社区民警")
+    GUARD = "guard", _("门卫")
+    RESIDENT = "resident", _("居民")
+    SYSTEM_ADMIN = "system_admin", _("系统管理员")
+    SECURITY_ADMIN = "security_admin", _("安全管理员")
+    AUDITOR = "auditor", _("安全审计员")
+
+
+class Capability:
+    VIEW = "registry.view"
+    CHANGE = "registry.change"
+    REVEAL = "pii.reveal"
+    EXPORT = "registry.export"
+    IMPORT = "registry.import"
+    MANAGE_USERS = "accounts.manage_users"
+    MANAGE_GRANTS = "accounts.manage_grants"
+    READ_AUDIT = "audit.read"
+
+
+_STAFF = {Capability.VIEW, Capability.CHANGE, Capability.REVEAL, Capability.EXPORT, Capability.IMPORT}
+
+ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
+    Role.DISTRICT_STAFF: frozenset(_STAFF),
+    Role.STREET_STAFF: frozenset(_STAFF),
+    Role.COMMUNITY_STAFF: frozenset(_STAFF),
+    Role.GRID_WORKER: frozenset({Capability.VIEW, Capability.CHANGE}),
+    Role.PROPERTY_STAFF: frozenset({Capability.VIEW}),
+    Role.POLICE: frozenset({Capability.VIEW, Capability.REVEAL}),
+    Role.GUARD: frozenset({Capability.VIEW}),
+    Role.RESIDENT: frozenset({Capability.VIEW}),
+    Role.SYSTEM_ADMIN: frozenset({Capability.VIEW, Capability.MANAGE_USERS}),
+    Role.SECURITY_ADMIN: frozenset({Capability.MANAGE_GRANTS}),
+    Role.AUDITOR: frozenset({Capability.READ_AUDIT}),
+}
+
+#: roles whose holders are staff and must log in with a second factor
+STAFF_ROLES = frozenset(set(Role) - {Role.RESIDENT})
