@@ -323,8 +323,9 @@ _FREE_FORM_MAX_LENGTH = 32
 
 
 def validate_area_code(level: str, code: str) -> str:
-    """Validate the code of an area node at the given level and return it stripped."""
-    code = (code or "").strip()
+    """Validate the code of an area node at the given level and return it normalised."""
+    # NFKC as for ID numbers: full-width digits from a Chinese input method are still digits
+    code = unicodedata.normalize("NFKC", code or "").strip()
     if level in _AREA_CODE_LENGTH:
         length = _AREA_CODE_LENGTH[level]
         if not (len(code) == length and code.isascii() and code.isdigit()):
