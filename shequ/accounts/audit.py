@@ -130,6 +130,8 @@ def _area_path_of(obj: Model) -> str:
 class ChainProblem:
     seq: int
     reason: str
+    #: "missing", "link" or "edited", for pages that word the reason in the user's language
+    code: str = ""
 
 
 def _records_in_order(chunk: int = 5000) -> Iterator[AuditRecord]:
@@ -153,11 +155,11 @@ def audit_verify() -> tuple[int, list[ChainProblem]]:
     for record in _records_in_order():
         checked += 1
         if record.seq != expected_seq:
-            problems.append(ChainProblem(expected_seq, f"records {expected_seq}..{record.seq - 1} are missing (deleted)"))
+            problems.append(ChainProblem(expected_seq, f"records {expected_seq}..{record.seq - 1} are missing (deleted)", "missing"))
         if record.prev_hash != prev_hash:
-            problems.append(ChainProblem(record.seq, "link to the previous record is broken"))
+            problems.append(ChainProblem(record.seq, "link to the previous record is broken", "link"))
         if compute_hash(record.prev_hash, record) != record.hash:
-            problems.append(ChainProblem(record.seq, "content does not match its hash (edited)"))
+            problems.append(ChainProblem(record.seq, "content does not match its hash (edited)", "edited"))
         expected_seq, prev_hash = record.seq + 1, record.hash
     return checked, problems
 

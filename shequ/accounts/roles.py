@@ -56,3 +56,6 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
 
 #: roles whose holders are staff and must log in with a second factor
 STAFF_ROLES = frozenset(set(Role) - {Role.RESIDENT})
+
+#: the three separated administrators (三员): no account may hold two of them
+ADMINISTRATOR_ROLES = frozenset({Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN, Role.AUDITOR})

@@ -28,6 +28,8 @@ from stdnum.exceptions import ValidationError as StdnumError
 
 
 class IdDocumentType(models.TextChoices):
+    """Identity documents a resident may be registered with."""
+
     RESIDENT_ID = "resident_id", _("居民身份证")
     HMT_PERMIT = "hmt_permit", _("港澳台居民居住证")
     PASSPORT = "passport", _("护照")
@@ -36,6 +38,8 @@ class IdDocumentType(models.TextChoices):
 
 @dataclass(frozen=True)
 class IdentityInfo:
+    """A normalised document number and what it encodes about its holder."""
+
     number: str
     birth_date: date | None
     gender: str | None  # "M"/"F"
@@ -197,23 +201,29 @@ _FOREIGN_PR_OLD_RE = re.compile(r"[A-Z]{3}\d{12}")
 _FOREIGN_PR_NEW_RE = re.compile(r"9\d{16}[\dX]")
 
 
-def _old_foreign_pr_date_is_real(yymmdd: str, today: date) -> bool:
-    """Whether YYMMDD is a real past date (since 1900) in either century it could mean."""
-    for century in (1900, 2000):
-        try:
-            born = date(century + int(yymmdd[:2]), int(yymmdd[2:4]), int(yymmdd[4:]))
-        except ValueError:
-            continue
-        if born <= today:
-            return True
-    return False
+def _is_real_date(year: int, month: int, day: int) -> bool:
+    """Whether the calendar has this day."""
+    try:
+        date(year, month, day)
+    except ValueError:
+        return False
+    return True
+
+
+def _old_foreign_pr_date_is_real(yymmdd: str) -> bool:
+    """Whether YYMMDD is a real date in either century it could mean.
+
+    No future check: the 19xx reading is always in the past.
+    """
+    year, month, day = int(yymmdd[:2]), int(yymmdd[2:4]), int(yymmdd[4:])
+    return any(_is_real_date(century + year, month, day) for century in (1900, 2000))
 
 
 def _validate_foreign_pr(value: str, *, today: date) -> IdentityInfo:
     """Validate a foreigner's permanent residence ID card number, old (15) or 2023 (18) format."""
     number = _compact(value)
     if _FOREIGN_PR_OLD_RE.fullmatch(number):
-        if not _old_foreign_pr_date_is_real(number[7:13], today):
+        if not _old_foreign_pr_date_is_real(number[7:13]):
             raise _invalid("id_birth_date", "id_birth_date")
         # a two-digit year cannot tell 1920 from 2020, so we would rather return
         # no birth date than a wrong one; the card's printed date is authoritative
@@ -246,9 +256,8 @@ def validate_id_document(doc_type: str, number: str, *, today: date | None = Non
 
 def validate_uscc(value: str) -> str:
     """Validate a unified social credit code (统一社会信用代码) and return it upper-cased."""
-    code = uscc.compact(_compact(value))
     try:
-        return uscc.validate(code)
+        return uscc.validate(_compact(value, drop="-"))
     except InvalidChecksum:
         raise _invalid("uscc_checksum", "uscc_checksum") from None
     except StdnumError:
@@ -261,13 +270,13 @@ def validate_uscc(value: str) -> str:
 _PROVINCE = "[京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼]"
 # serial characters: digits and letters, except I and O which read as 1 and 0
 _SERIAL = "[0-9A-HJ-NP-Z]"
-_PLATE_RES = [
+_PLATE_RES = tuple(
     re.compile(pattern)
     for pattern in (
         # ordinary plate: province, issuing-office letter, 5-character serial
         rf"{_PROVINCE}[A-Z]{_SERIAL}{{5}}",
         # small new-energy vehicle: D/A/B/C/E pure electric, F/G/H/J/K other
-        # (the 2022 extension of GA 36-2018's original D and F), any serial
+        # (the later extension of GA 36-2018's original D and F), any serial
         # character, then 4 digits
         rf"{_PROVINCE}[A-Z][DABCEFGHJK]{_SERIAL}\d{{4}}",
         # large new-energy vehicle: 5 digits, then D or F
@@ -281,7 +290,7 @@ _PLATE_RES = [
         # embassy (使): 3-digit mission code and 3-digit number
         r"使\d{6}",
     )
-]
+)
 
 
 def validate_plate(value: str) -> str:
@@ -303,9 +312,8 @@ def validate_mobile(value: str) -> str:
     digits = _compact(value, drop="-")
     if digits.startswith("+86"):
         digits = digits[3:]
-    elif digits.startswith("86") and len(digits) == 13:
-        # only with 13 digits: 11 digits starting 86 cannot be a mobile number anyway,
-        # but stripping them would turn garbage into something that looks valid
+    elif digits.startswith("86"):
+        # a mainland mobile starts with 1, so a leading 86 can only be the country code
         digits = digits[2:]
     if not _MOBILE_RE.fullmatch(digits):
         raise _invalid("mobile_format", "mobile_format")

@@ -6,13 +6,11 @@ from django.utils.translation import gettext_lazy as _
 
 from shequ.core.scoping import ScopedQuerySet
 from shequ.registry.models.area import Area, House
+from shequ.registry.validators import IdDocumentType
 
 
-class IdType(models.TextChoices):
-    RESIDENT_ID = "resident_id", _("居民身份证")
-    HMT_PERMIT = "hmt_permit", _("港澳台居民居住证")
-    PASSPORT = "passport", _("护照")
-    FOREIGN_PR = "foreign_pr", _("外国人永久居留身份证")
+# one list of document types, shared with the validators that check them
+IdType = IdDocumentType
 
 
 class Gender(models.TextChoices):

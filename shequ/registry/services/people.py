@@ -75,11 +75,11 @@ def person_create(
     try:
         set_identity(person, check_identity(id_type, id_number))
     except ValidationError as exc:
-        errors.update(exc.message_dict)
+        errors.update(exc.error_dict)  # error_dict keeps each error's code for the API
     try:
         set_phone(person, check_phone(phone) if phone else "")
     except ValidationError as exc:
-        errors.update(exc.message_dict)
+        errors.update(exc.error_dict)  # error_dict keeps each error's code for the API
     if errors:  # report every bad field at once, not one per round trip
         raise ValidationError(errors)
     _refuse_duplicate_identity(person)

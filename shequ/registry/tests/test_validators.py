@@ -69,7 +69,9 @@ def test_it_refuses_a_bad_checksum() -> None:
     assert refusal(validate_resident_id, "110105194912310021", today=TODAY).code == "id_checksum"
 
 
-@pytest.mark.parametrize("number", ["11010519491231002", "11010519491231002X1", "1101051949123100AX", "X10105194912310021"])
+@pytest.mark.parametrize(
+    "number", ["11010519491231002", "11010519491231002X1", "1101051949123100AX", "X10105194912310021"]
+)
 def test_it_refuses_wrong_length_or_characters(number: str) -> None:
     assert refusal(validate_resident_id, number, today=TODAY).code == "id_format"
 
@@ -196,7 +198,7 @@ def test_it_refuses_malformed_passports(number: str) -> None:
 def test_it_accepts_an_old_foreign_permanent_residence_number_without_a_birth_date() -> None:
     info = validate_id_document(IdDocumentType.FOREIGN_PR, "kaz110090123105", today=TODAY)
 
-    # the two-digit year is ambiguous (1990 or 2090 / 1920 or 2020), so none is guessed
+    # a two-digit year is ambiguous (20 could be 1920 or 2020), so no birth date is guessed
     assert info == IdentityInfo(number="KAZ110090123105", birth_date=None, gender=None)
 
 

@@ -1,0 +1,281 @@
+"""The ``shequ`` console command (also ``python -m shequ``).
+
+Each subcommand is one function registered with :func:`command`; Django is set
+up only when a subcommand runs, so ``shequ --help`` touches no data directory.
+Subcommands that belong to an app delegate to its management command through
+``call_command`` and hand back its exit status.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8000
+
+
+@dataclass(frozen=True)
+class Arg:
+    flags: tuple[str, ...]
+    options: dict
+
+
+def arg(*flags: str, **options) -> Arg:
+    return Arg(flags, options)
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    help: str
+    run: Callable[[argparse.Namespace], int]
+    args: tuple[Arg, ...]
+
+
+COMMANDS: list[Command] = []
+#: subcommands whose arguments go unparsed to a management command
+PASS_THROUGH = {"apikey"}
+
+
+def command(name: str, help: str, *args: Arg) -> Callable:
+    """Register ``func(args) -> exit status`` as ``shequ NAME``."""
+
+    def register(func: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+        COMMANDS.append(Command(name, help, func, args))
+        return func
+
+    return register
+
+
+def setup_django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shequ.settings")
+    import django
+
+    django.setup()
+
+
+def delegate(name: str, *argv: str) -> int:
+    """Run a management command; its CommandError becomes our exit status."""
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    try:
+        call_command(name, *argv)
+    except CommandError as exc:
+        print(f"{name}: {exc}", file=sys.stderr)
+        return exc.returncode or 1
+    return 0
+
+
+def _migrate(verbosity: int = 1) -> None:
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=verbosity)
+
+
+# --- subcommands ------------------------------------------------------------------------------------------------
+
+_WEB_ARGS = (
+    arg("--host", default=DEFAULT_HOST, help=f"监听地址（默认 {DEFAULT_HOST}；局域网访问用 0.0.0.0）"),
+    arg("--port", type=int, default=DEFAULT_PORT, help=f"端口（默认 {DEFAULT_PORT}）"),
+)
+
+
+@command("web", "启动网站（uvicorn，ASGI）", *_WEB_ARGS)
+def web(args: argparse.Namespace) -> int:
+    _warn_unapplied_migrations()
+    return serve(args.host, args.port)
+
+
+def serve(host: str, port: int) -> int:
+    import uvicorn
+    from django.conf import settings
+
+    # whitenoise serves from the finders, but warns on every start when STATIC_ROOT is missing
+    Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)
+    # Django's ASGI handler has no lifespan protocol; static files come from whitenoise
+    uvicorn.run("shequ.asgi:application", host=host, port=port, lifespan="off")
+    return 0
+
+
+def _warn_unapplied_migrations() -> None:
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    if executor.migration_plan(executor.loader.graph.leaf_nodes()):
+        print("数据库结构不是最新的：请先运行 `shequ migrate`。", file=sys.stderr)
+
+
+@command("migrate", "创建或升级数据库结构")
+def migrate(args: argparse.Namespace) -> int:
+    _migrate()
+    return 0
+
+
+@command(
+    "seed", "生成确定性的演示数据（空数据库）",
+    arg("--people", type=int, default=None, help="人数（默认 12000）"),
+    arg("--seed", type=int, default=None, help="随机种子：同一种子生成同样的姓名、证件号等"),
+)
+def seed(args: argparse.Namespace) -> int:
+    from shequ import seed as seeding
+
+    people = seeding.DEMO_PEOPLE if args.people is None else args.people
+    if people < 1:
+        print("--people 必须大于 0。", file=sys.stderr)
+        return 2
+    try:
+        report = seeding.seed(people=people, seed=_seed_value(args), progress=_progress)
+    except seeding.NotEmpty:
+        print("数据库中已有区域或人员数据，演示数据只能生成到空数据库中"
+              "（换一个 DATABASE_URL，或删除数据目录中的 SQLite 文件）。", file=sys.stderr)
+        return 1
+    _print_report(report)
+    return 0
+
+
+def _seed_value(args: argparse.Namespace) -> int:
+    from shequ.seed import DEFAULT_SEED
+
+    return DEFAULT_SEED if args.seed is None else args.seed
+
+
+def _progress(message: str) -> None:
+    print(f"  {message}", flush=True)
+
+
+def _print_report(report) -> None:
+    labels = {"area": "区域节点", "house": "房屋", "person": "人员", "care": "关爱标签", "residence": "居住关系",
+              "organization": "组织", "member": "组织成员", "vehicle": "车辆", "facility": "设施"}
+    summary = "，".join(f"{labels.get(name, name)} {count:,}" for name, count in report.counts.items())
+    print(f"已生成演示数据（种子 {report.seed}，用时 {report.seconds:.1f} 秒）：{summary}")
+
+
+@command(
+    "demo", "一键演示：迁移数据库、生成演示数据和演示账户、启动网站",
+    *_WEB_ARGS,
+    arg("--people", type=int, default=None, help="首次生成的人数（默认 12000）"),
+    arg("--seed", type=int, default=None, help="随机种子"),
+    arg("--no-web", action="store_true", help="只准备数据和账户，不启动网站"),
+)
+def demo(args: argparse.Namespace) -> int:
+    from shequ import seed as seeding
+    from shequ.accounts.audit import Actor, audit_append
+    from shequ.seed.users import DemoAnchorsMissing, demo_users_ensure
+
+    print("正在准备数据库……", flush=True)
+    _migrate(verbosity=0)
+    if seeding.registry_is_empty():
+        print("正在生成演示数据……", flush=True)
+        people = seeding.DEMO_PEOPLE if args.people is None else max(args.people, 1)
+        _print_report(seeding.seed(people=people, seed=_seed_value(args),
+                                   progress=_progress))
+    try:
+        logins, created = demo_users_ensure()
+    except DemoAnchorsMissing:
+        print("数据库中已有数据但不是演示数据：未创建演示账户。", file=sys.stderr)
+        logins = []
+    else:
+        if created:
+            audit_append(actor=Actor.system(via="cli"), action="demo_users.created", detail={"users": created})
+    host = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
+    print()
+    print(f"Shequ 演示：http://{host}:{args.port}/")
+    if logins:
+        _print_logins(logins)
+    if args.no_web:
+        return 0
+    return serve(args.host, args.port)
+
+
+def _print_logins(logins) -> None:
+    print(f"演示账户（密码均为 {logins[0].password}）：")
+    rows = [("用户名", "角色", "区域", "TOTP 密钥")] + [
+        (login.username, str(login.role), login.area, login.totp_secret or "-（居民无需第二因素）") for login in logins
+    ]
+    widths = [max(_width(row[i]) for row in rows) for i in range(4)]
+    for row in rows:
+        print("  " + "  ".join(cell + " " * (width - _width(cell)) for cell, width in zip(row, widths)).rstrip())
+    print("工作人员登录需要动态验证码：把 TOTP 密钥加入身份验证器应用，"
+          "或运行 `shequ totp 用户名` 显示当前的6位验证码。")
+
+
+def _width(text: str) -> int:
+    """Display width: CJK characters take two columns in a terminal."""
+    return sum(2 if ord(char) > 0x2E80 else 1 for char in text)
+
+
+@command(
+    "import", "从 Excel/CSV 导入登记数据（全部正确才写入）",
+    arg("kind", help="数据种类，如 areas、houses、people、residence、organizations、vehicles"),
+    arg("file", help=".xlsx 或 .csv 文件"),
+    arg("--dry-run", action="store_true", help="只检查并预览，不写入"),
+)
+def import_(args: argparse.Namespace) -> int:
+    return delegate("import_registry", args.kind, args.file, *(["--dry-run"] if args.dry_run else []))
+
+
+@command("audit", "审计日志工具", arg("action", choices=["verify"], help="verify：校验哈希链，指出被改动或删除的记录"))
+def audit(args: argparse.Namespace) -> int:
+    return delegate("audit_verify")
+
+
+@command("apikey", "管理 API 密钥（create / list / revoke，详见 shequ apikey --help）",
+         arg("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS))
+def apikey(args: argparse.Namespace) -> int:
+    return delegate("apikey", *args.rest)
+
+
+@command("totp", "显示某个账户当前的6位动态验证码（演示用的运维工具）", arg("username", help="用户名"))
+def totp(args: argparse.Namespace) -> int:
+    import pyotp
+
+    from shequ.accounts.models import User
+    from shequ.core import pii
+
+    user = User.objects.filter(username=args.username).first()
+    if user is None or not user.totp_secret_cipher:
+        print(f"账户“{args.username}”不存在或没有设置动态验证码。", file=sys.stderr)
+        return 1
+    print(pyotp.TOTP(pii.decrypt(user.totp_secret_cipher)).now())
+    return 0
+
+
+# --- entry point ------------------------------------------------------------------------------------------------
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="shequ", description="Shequ 社区治理与服务平台")
+    parser.add_argument("--data-dir", help="数据目录：密钥文件、SQLite 数据库（默认 $SHEQU_DATA_DIR 或 ./var）")
+    subcommands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for spec in COMMANDS:
+        # the apikey command parses its own options, --help included
+        sub = subcommands.add_parser(spec.name, help=spec.help, description=spec.help,
+                                     add_help=spec.name not in PASS_THROUGH)
+        for option in spec.args:
+            sub.add_argument(*option.flags, **option.options)
+        sub.set_defaults(run=spec.run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args, extra = parser.parse_known_args(sys.argv[1:] if argv is None else list(argv))
+    if args.command in PASS_THROUGH:
+        # argparse leaves a leading option (`shequ apikey --help`) out of the remainder
+        args.rest = extra + args.rest
+    elif extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    if args.data_dir:
+        os.environ["SHEQU_DATA_DIR"] = args.data_dir
+    setup_django()
+    return args.run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

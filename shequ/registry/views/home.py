@@ -1,0 +1,49 @@
+"""The dashboard and navigation by area."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from shequ.accounts.roles import Capability
+from shequ.accounts.scope import user_can
+from shequ.registry import selectors
+from shequ.registry.models import Facility, House, Organization, Person, Vehicle
+from shequ.registry.selectors import within
+from shequ.registry.views.common import fetch_or_404
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    """Counts over the user's areas; users without registry rights see their other modules only."""
+    if not user_can(request.user, Capability.VIEW):
+        return render(request, "registry/home.html", {"no_registry": True})
+    roots = selectors.area_roots(user=request.user)
+    return render(request, "registry/home.html", {
+        "roots": roots,
+        "counts": selectors.dashboard_counts(user=request.user),
+        "can_add": user_can(request.user, Capability.CHANGE),
+    })
+
+
+@login_required
+def area_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    area = fetch_or_404(selectors.area_get, request, pk)
+    user = request.user
+    counts = {
+        "people": within(Person.objects.visible_to(user), area).count(),
+        "houses": within(House.objects.visible_to(user), area).count(),
+        "organizations": within(Organization.objects.visible_to(user), area).count(),
+        "vehicles": within(Vehicle.objects.visible_to(user), area).count(),
+        "facilities": within(Facility.objects.visible_to(user), area).count(),
+        "facilities_due": within(Facility.objects.visible_to(user).inspection_due(), area).count(),
+    }
+    house = getattr(area, "house", None) if area.level == "house" else None
+    return render(request, "registry/area_detail.html", {
+        "area": area,
+        "ancestors": selectors.area_ancestors(user=user, area=area),
+        "children": selectors.area_children(user=user, area=area),
+        "counts": counts,
+        "house": house,
+    })
