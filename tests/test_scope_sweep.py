@@ -34,6 +34,8 @@ MARKERS = {
     "facility": "甲号消防栓",
     "complex": "长庆坊",
 }
+# searched for by prefix: pages echo the search box, so the query is not a marker itself
+NAME_PREFIX = MARKERS["person"][:2]
 # routes that are not about registry rows: nothing of A's could appear there
 SKIP_PREFIXES = ("static/", "media/", "i18n/", "accounts/logout", "__debug__")
 SKIP_NAMES = {"logout"}
@@ -162,7 +164,7 @@ def test_a_user_of_another_community_cannot_read_or_change_a_rows_on_any_page(a_
     client = client_for(outsider)
     leaks = []
     for url in urls:
-        for query in ("", f"?area={a_rows[0].pk}&q={MARKERS['person']}"):
+        for query in ("", f"?area={a_rows[0].pk}&q={NAME_PREFIX}"):
             response = client.get(url + query)
             if response.status_code == 200 and _leaks(response.content):
                 leaks.append((url + query, _leaks(response.content)))
@@ -182,7 +184,7 @@ def test_a_user_of_another_community_cannot_read_or_change_a_rows_through_the_ap
     leaks = []
     for method, url in operations:
         if method == "GET":
-            for query in ("", f"?area={a_rows[0].pk}&q={MARKERS['person']}"):
+            for query in ("", f"?area={a_rows[0].pk}&q={NAME_PREFIX}"):
                 response = client.get(url + query)
                 if response.status_code == 200 and _leaks(response.content):
                     leaks.append((url + query, _leaks(response.content)))

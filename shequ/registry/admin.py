@@ -48,6 +48,20 @@ class CappedCountPaginator(Paginator):
         return self.object_list.order_by()[: self.cap].count()
 
 
+class ScopedRawIdWidget(admin.widgets.ForeignKeyRawIdWidget):
+    """The raw-id input names the chosen row next to it; only a row the user may
+    see is named (``?area=<id>`` on an add page would otherwise reveal any area)."""
+
+    def __init__(self, rel, admin_site, queryset, **kwargs):
+        super().__init__(rel, admin_site, **kwargs)
+        self.queryset = queryset
+
+    def label_and_url_for_value(self, value):
+        if value in (None, "") or not self.queryset.filter(pk=value).exists():
+            return "", ""
+        return super().label_and_url_for_value(value)
+
+
 class _DryRun(Exception):
     """Raised to roll back the validating service call."""
 
@@ -98,6 +112,9 @@ class RegistryAdminMixin:
         related = db_field.related_model._default_manager.all()
         if isinstance(related, ScopedQuerySet):
             kwargs["queryset"] = related.visible_to(request.user)
+            if db_field.name in self.raw_id_fields:
+                kwargs["widget"] = ScopedRawIdWidget(db_field.remote_field, self.admin_site, kwargs["queryset"],
+                                                     using=kwargs.get("using"))
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def area_of(self, obj) -> Area:

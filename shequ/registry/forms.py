@@ -9,6 +9,8 @@ from another community is just "not a valid choice".
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.utils import timezone
@@ -271,7 +273,8 @@ class EndDateForm(forms.Form):
 class HouseEditForm(forms.Form):
     number = model_field(House, "number")
     floor = model_field(House, "floor")
-    floor_area = model_field(House, "floor_area")
+    # the model's check constraint would only say "constraint violated"
+    floor_area = model_field(House, "floor_area", min_value=Decimal("0.01"))
     use = model_field(House, "use")
     status = model_field(House, "status")
     ownership = model_field(House, "ownership")

@@ -187,12 +187,13 @@ def area_children(*, user: User, area: Area, limit: int = 500) -> list[Area]:
 
 
 def area_choices(*, user: User, capability: str = Capability.VIEW, limit: int = 500) -> list[Area]:
-    """Visible areas for a filter select: down to the complexes, or one level below
-    the user's own grants when those sit deeper; indented by depth in the page."""
+    """Visible areas for a filter select: down to the complexes, or two levels below
+    the user's own grants when those sit deeper (a community worker gets its
+    buildings); indented by depth in the page. Deeper nodes come from area pages."""
     roots = area_roots(user=user, capability=capability)
     if not roots:
         return []
-    max_depth = max(LEVEL_DEPTH[AreaLevel.COMPLEX], min(root.depth for root in roots) + 1)
+    max_depth = max(LEVEL_DEPTH[AreaLevel.COMPLEX], min(root.depth for root in roots) + 2)
     return list(
         Area.objects.visible_to(user, capability).active().filter(depth__lte=max_depth)
         .exclude(level=AreaLevel.HOUSE).order_by("path")[:limit]

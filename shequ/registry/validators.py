@@ -16,6 +16,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -123,7 +124,10 @@ def _gb2260_entry(code: str) -> dict[str, str]:
     return {key: value for _part, props in numdb.get("cn/loc").info(code) for key, value in props.items()}
 
 
-def _county_years(region: str) -> list[tuple[int | None, int | None]] | None:
+# stdnum walks its whole GB/T 2260 tree per lookup (~20 µs); a million-row import
+# asks about the same few hundred codes over and over. Bounded: codes come from input.
+@lru_cache(maxsize=8192)
+def _county_years(region: str) -> tuple[tuple[int | None, int | None], ...] | None:
     """Years in use of each county that ever held this address code.
 
     stdnum writes a county as ``[start-end]name`` (either year may be blank) or
@@ -140,7 +144,7 @@ def _county_years(region: str) -> list[tuple[int | None, int | None]] | None:
             continue
         start, end = county[1:].split("]")[0].split("-")
         spans.append((int(start) if start else None, int(end) if end else None))
-    return spans
+    return tuple(spans)  # shared by every caller through the cache: immutable
 
 
 def _region_was_in_use(region: str, *, born: date, today: date) -> bool:

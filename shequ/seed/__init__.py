@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone, translation
 
 from shequ.accounts.audit import Actor, audit_append
@@ -70,4 +70,17 @@ def seed(*, people: int, seed: int = DEFAULT_SEED, today: date | None = None,
             detail={"people": people, "seed": seed, "counts": counts, "demo_users": created,
                     "seconds": round(seconds, 1)},
         )
+    _analyze()
     return SeedReport(people, seed, counts, created, time.perf_counter() - started)
+
+
+def _analyze() -> None:
+    """Fresh planner statistics: right after a bulk load PostgreSQL has none until
+    autovacuum comes round, and plans the first searches on guesses."""
+    if connection.vendor != "postgresql":
+        return
+    from django.apps import apps
+
+    tables = [model._meta.db_table for model in apps.get_app_config("registry").get_models(include_auto_created=True)]
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE " + ", ".join(connection.ops.quote_name(table) for table in tables))

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
+from django.db import connection
+
 from shequ.core import pii
 from shequ.registry.models import Area, CareTag, Facility, House, Organization, OrganizationMember, Person, Residence, Vehicle
 from shequ.registry.codes import XIAN_CITY
@@ -140,6 +142,35 @@ class World:
     # --- the tree ---
 
     def build(self) -> dict[str, int]:
+        """Write the whole world; returns rows written per table."""
+        postgres = connection.vendor == "postgresql"
+        if postgres:
+            # check foreign keys as each COPY ends, in the writer thread, instead
+            # of millions of deferred checks queued up for the commit
+            with connection.cursor() as cursor:
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        with self.sink:
+            self._tree()
+            self._showcase()
+            # the next complexes go to the showcase's street, so a street cadre sees several communities
+            extra_in_showcase_street = 3
+            district_codes = list(places.DISTRICTS)
+            weights = [info.weight for info in places.DISTRICTS.values()]
+            while self.remaining > 0:
+                if extra_in_showcase_street:
+                    extra_in_showcase_street -= 1
+                    street = self.streets[places.SHOWCASE_STREET]
+                else:
+                    district = self.rng.choices(district_codes, weights=weights)[0]
+                    street = self.rng.choice(self.streets_by_district[district])
+                self._invented_complex(street)
+        if postgres:
+            with connection.cursor() as cursor:
+                cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+        reset_sequences([Area, House, Person, Organization])
+        return self.sink.counts()
+
+    def _tree(self) -> None:
         city_code, city_name = XIAN_CITY
         self.city = self.area(None, AreaLevel.CITY, city_code, city_name)
         for code, name in self.district_names.items():
@@ -151,21 +182,6 @@ class World:
                 states.append(state)
             self.streets_by_district[code] = states
         self.progress(f"area tree: {len(self.district_names)} districts, {len(self.streets)} streets")
-
-        self._showcase()
-        # the next complexes go to the showcase's street, so a street cadre sees several communities
-        extra_in_showcase_street = 3
-        while self.remaining > 0:
-            if extra_in_showcase_street:
-                extra_in_showcase_street -= 1
-                street = self.streets[places.SHOWCASE_STREET]
-            else:
-                district = self.rng.choices(list(places.DISTRICTS), weights=[d.weight for d in places.DISTRICTS.values()])[0]
-                street = self.rng.choice(self.streets_by_district[district])
-            self._invented_complex(street)
-        self.sink.flush()
-        reset_sequences([Area, House, Person, Organization])
-        return self.sink.counts()
 
     def _community(self, street: StreetState, code: str | None = None, name: str | None = None) -> Community:
         number = street.next_community

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -131,3 +133,17 @@ def test_the_chain_check_names_a_tampered_record(auditor, client_for, records):
 
 def test_the_chain_check_needs_a_post(auditor, client_for, records):
     assert client_for(auditor).get(VERIFY).status_code == 405
+
+
+def test_it_lists_records_with_as_many_queries_for_many_rows_as_for_few(auditor, client_for, worker, records):
+    client = client_for(auditor)
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            client.get(PAGE)
+        return len(captured)
+
+    few = queries()
+    for _ in range(10):
+        audit_append(actor=Actor(worker), action="person.viewed", obj=worker)
+    assert queries() == few

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -142,3 +144,17 @@ def test_it_does_not_find_an_account_outside_its_scope(secadmin_b, client_for, w
     response = client_for(secadmin_b).get(PAGE, {"username": "worker_a"})
     assert response.context["account"] is None
     assert "不在您的管理范围内" in response.content.decode()
+
+
+def test_it_lists_grants_with_as_many_queries_for_many_rows_as_for_few(secadmin, client_for, tree, worker):
+    client = client_for(secadmin)
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            client.get(PAGE)
+        return len(captured)
+
+    few = queries()
+    for n in range(8):
+        user_with(f"guard_{n}", "guard", tree.complex_a, display_name=f"门卫{n}")
+    assert queries() == few

@@ -26,6 +26,10 @@ from shequ.exchange.importers.lookups import common_path
 from shequ.exchange.importers.reading import FileRefused, Table
 from shequ.exchange.importers.report import PREVIEW_ROWS, ImportReport
 
+#: the first cell of the templates' example row starts with this ("示例：张三")
+EXAMPLE_MARK = "示例："
+EXAMPLE_MARKS = ("示例:", "示例：", "Example:")
+
 Row = dict[str, Any]  # cleaned values of one row; "row" holds its number in the file
 
 
@@ -119,10 +123,6 @@ class Importer:
     def counts(self, rows: list[Row]) -> dict[str, int]:
         return {}
 
-    def example_cells(self) -> list[tuple[int, str]]:
-        """(position, value) of the template's example row in this file's layout."""
-        return [(position, self._columns[key].example) for key, position in self.header_map.index.items()]
-
     # --- shared checks
 
     def unique_in_file(self, rows: list[Row], key: str, identity: Callable[[Row], Hashable | None],
@@ -156,9 +156,8 @@ class Importer:
 
     def process(self, table: Table, *, dry_run: bool) -> None:
         rows: list[Row] = []
-        example = self.example_cells()
         for number, values in table.rows:
-            if not any(value.strip() for value in values) or is_example(values, example):
+            if not any(value.strip() for value in values) or is_example(values):
                 continue
             self.report.rows += 1
             cells = Cells(self, number, values)
@@ -204,8 +203,6 @@ def _display(value: Any) -> str:
     return str(value)
 
 
-def is_example(values: list[str], example: list[tuple[int, str]]) -> bool:
-    """Whether a row is the template's example row, left in by the user: skipped, not imported."""
-    if not any(text for _position, text in example):
-        return False
-    return all((values[position].strip() if position < len(values) else "") == text for position, text in example)
+def is_example(values: list[str]) -> bool:
+    """The template's example row starts with EXAMPLE_MARK; left in the file, it is skipped."""
+    return bool(values) and values[0].lstrip().startswith(EXAMPLE_MARKS)

@@ -99,7 +99,13 @@ def code_table_lookup(rows: Iterable[tuple[str, str]]) -> dict[str, str]:
 
 
 ETHNICITY = code_table_lookup(codes.ETHNICITY_CHOICES)
-POLITICAL_STATUS = code_table_lookup(codes.POLITICAL_STATUS_CHOICES)
+#: the short forms forms and spreadsheets use (GB/T 4762 gives the long names)
+_POLITICAL_SHORT_NAMES = {
+    "中共党员": "01", "党员": "01", "中共预备党员": "02", "预备党员": "02", "共青团员": "03", "团员": "03",
+    "民革会员": "04", "民盟盟员": "05", "民建会员": "06", "民进会员": "07", "农工党党员": "08", "致公党党员": "09",
+    "九三学社社员": "10", "台盟盟员": "11", "无党派": "12",
+}
+POLITICAL_STATUS = {**code_table_lookup(codes.POLITICAL_STATUS_CHOICES), **_POLITICAL_SHORT_NAMES}
 
 
 def pick(lookup: dict[str, str], value: str, message: Promise | str) -> str:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import itertools
 import os
 import tempfile
+import time
 from array import array
 from collections.abc import Iterator
 from contextlib import nullcontext
@@ -82,7 +83,7 @@ class PeopleImporter(Importer):
             index=self.header_map.index, id_types=choice_lookup(IdDocumentType.choices), tags=tags,
             tag_names=tag_names, today=self.today, protector=Protector.from_settings(),
             created_at=timezone.now().isoformat(), preview_rows=PREVIEW_ROWS,
-            language=translation.get_language() or "zh-hans", example=self.example_cells(),
+            language=translation.get_language() or "zh-hans",
         )
 
     def _cleaned_batches(self, table: Table, cleaner: PeopleCleaner) -> Iterator[CleanedRows]:
@@ -98,6 +99,9 @@ class PeopleImporter(Importer):
             yield cleaned
 
     def process(self, table: Table, *, dry_run: bool) -> None:
+        clock = time.perf_counter()
+        if not {"house_code", "community_code"} & set(self.header_map.index):
+            self.report.add(1, "", "", _("缺少“房屋编码”或“社区编码”列，至少要有一列。"))
         cleaner = self._cleaner()
         with tempfile.TemporaryFile("w+", encoding="utf-8", newline="\n") as spool:
             self.rows, self.areas, self.id_types, self.digests = array("q"), [], [], []
@@ -120,17 +124,21 @@ class PeopleImporter(Importer):
                 for id_type, n in cleaned.counts.items():
                     counts[id_type] = counts.get(id_type, 0) + n
             self.spool = spool
+            self.report.timings["rows"] = time.perf_counter() - clock
             if self.report.rows == 0:
                 self.report.add(0, "", "", _("文件中没有数据行。"))
             if not self.rows:
                 return
             # the good rows are checked even when others are bad: one report should name every problem
             self._check_duplicates_in_file()
+            clock = time.perf_counter()
             with transaction.atomic():
                 if connection.vendor == "postgresql":
                     lock_for_insert(Person._meta.db_table)
                 self._check_areas()
                 existing = self._check_duplicates_in_database()
+                self.report.timings["file and database checks"] = time.perf_counter() - clock
+                clock = time.perf_counter()
                 if not self.report.ok:
                     return
                 if dry_run:
@@ -140,6 +148,7 @@ class PeopleImporter(Importer):
                     return
                 first, last = self._write(existing)
                 self.finish(created=len(self.rows), first_id=first, last_id=last, paths=self.paths)
+                self.report.timings["write"] = time.perf_counter() - clock
 
     # --- step 2: the file as a whole
 

@@ -68,7 +68,7 @@ class PeopleCleaner:
 
     def __init__(self, *, index: dict[str, int], id_types: dict[str, str], tags: dict[str, int],
                  tag_names: dict[int, str], today: date, protector: Protector, created_at: str,
-                 preview_rows: int, language: str, example: list[tuple[int, str]] = ()):
+                 preview_rows: int, language: str):
         width = max(index.values(), default=-1) + 1
         # absent columns read the padding cell after the last real one, always ""
         self.positions = tuple(index.get(key, width) for key in KEYS)
@@ -76,8 +76,6 @@ class PeopleCleaner:
         self.id_types, self.tags, self.tag_names = id_types, tags, tag_names
         self.today, self.protector, self.created_at = today, protector, created_at
         self.preview_rows, self.language = preview_rows, language
-        self.example = list(example)
-        self.example_name = next((text for position, text in self.example if position == index.get("name")), None)
         self.id_type_labels = {value: str(label) for value, label in IdDocumentType.choices}
 
     def clean(self, numbered_rows: Iterable[tuple[int, list[str]]], *, previewed: int = 0) -> CleanedRows:
@@ -90,19 +88,22 @@ class PeopleCleaner:
         id_type_lookup, today, created = self.id_types, self.today, self.created_at
         tail_fields = f"{created}\t{created}\n"
         resident = IdDocumentType.RESIDENT_ID
+        # without a name column the header problem says it once; the other checks go on
+        check_name = p_name < width - 1
+        check_place = p_house < width - 1 or p_comm < width - 1
         for number, cells in numbered_rows:
             out.records += 1
             if len(cells) < width:
                 cells = cells + pad[: width - len(cells)]
             if not "".join(cells).strip():
                 continue
-            name = cells[p_name].strip()
-            if name == self.example_name and is_example(cells, self.example):
+            if is_example(cells):
                 continue
+            name = cells[p_name].strip()
             out.rows_read += 1
             bad = False
 
-            if not name or len(name) > 50:
+            if (not name and check_name) or len(name) > 50:
                 problems.append((number, "name", name, _("必填。") if not name else _("不能超过50个字符。")))
                 bad = True
 
@@ -163,7 +164,7 @@ class PeopleCleaner:
                     tag_ids = tuple(dict.fromkeys(self.tags[_fold(tag)] for tag in names))
 
             house_code, community_code = cells[p_house].strip(), cells[p_comm].strip()
-            if not house_code and not community_code:
+            if not house_code and not community_code and check_place:
                 problems.append((number, "house_code", "", _("请填写房屋编码或社区编码。")))
                 bad = True
 

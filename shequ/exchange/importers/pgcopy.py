@@ -85,6 +85,9 @@ def indexes_suspended(table: str) -> Iterator[None]:
     so whatever the migrations declare is what gets rebuilt.
     """
     with connection.cursor() as cursor:
+        # ALTER TABLE refuses while deferred foreign-key checks of earlier writes in
+        # this transaction are pending: run them now, defer again afterwards
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         cursor.execute(
             """
             SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint
@@ -113,3 +116,4 @@ def indexes_suspended(table: str) -> Iterator[None]:
             cursor.execute(definition)
         for name, definition in constraints:
             cursor.execute(f'ALTER TABLE "{table}" ADD CONSTRAINT "{name}" {definition}')
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")

@@ -36,6 +36,7 @@ class ImportReport:
     preview_rows: list[list[str]] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)  # e.g. {"居民身份证": 950, "护照": 50}
     seconds: float = 0.0
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per step, for benchmarks
 
     @property
     def ok(self) -> bool:

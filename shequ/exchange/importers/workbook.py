@@ -12,7 +12,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from shequ.exchange.importers.base import Importer
+from shequ.exchange.importers.base import EXAMPLE_MARK, Importer
 from shequ.exchange.importers.columns import Column
 
 TEMPLATE_ROWS = 5000  # rows that get the text format and the dropdowns
@@ -39,7 +39,8 @@ def template_workbook(importer: type[Importer]) -> bytes:
         header.fill = _REQUIRED_FILL if column.required else _HEADER_FILL
         if column.help:
             header.comment = Comment(str(column.help), "Shequ")
-        example = sheet.cell(row=2, column=position, value=column.example or None)
+        value = f"{EXAMPLE_MARK}{column.example}" if position == 1 else column.example
+        example = sheet.cell(row=2, column=position, value=value or None)
         example.font = _EXAMPLE_FONT
         sheet.column_dimensions[letter].width = max(12, len(column.header) * 2 + 4, len(column.example) + 4)
         if column.text:
@@ -74,7 +75,7 @@ def _write_notes(notes, importer: type[Importer]) -> None:
     notes["A1"].font = Font(bold=True, size=13)
     for line in (
         _("第1行是表头，请勿改动列名；红色列名为必填列。列的顺序可以调整，多余的列会被忽略。"),
-        _("第2行（灰色斜体）是示例；与示例完全相同的行在导入时会被跳过，也可以直接覆盖它。"),
+        _("第2行（灰色斜体，以“示例：”开头）是示例，导入时会被跳过；也可以删除或覆盖它。"),
         _("也可以导入CSV文件（UTF-8或GBK编码），表头相同。"),
         _("导入时先检查全部行：只要有一行有问题，就不会写入任何数据，并列出每个问题所在的行、列和原因。"),
         _("建议先勾选“试导入”检查文件。"),

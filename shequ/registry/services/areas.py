@@ -12,14 +12,14 @@ from shequ.accounts.audit import Actor
 from shequ.core.scoping import subtree_q
 from shequ.registry.models import Area, House
 from shequ.registry.models.area import CHILD_LEVEL, LEVEL_DEPTH, AreaLevel
-from shequ.registry.services.common import apply, audited_save, require_change, snapshot
+from shequ.registry.services.common import apply, field_error, audited_save, require_change, snapshot
 from shequ.registry.validators import validate_area_code
 
 
 def _check_level(parent: Area | None, level: str) -> None:
     if parent is None:
         if level != AreaLevel.CITY:
-            raise ValidationError({"parent": _("只有“市”级区域可以没有上级。")}, code="area_parent_required")
+            raise field_error("parent", _("只有“市”级区域可以没有上级。"), "area_parent_required")
         return
     expected = CHILD_LEVEL.get(AreaLevel(parent.level))
     if expected != level:
@@ -36,11 +36,11 @@ def area_create(*, actor: Actor, parent: Area | None, level: str, code: str, nam
     if parent is not None:
         require_change(actor, parent)
         if parent.retired_on:
-            raise ValidationError({"parent": _("上级区域已撤销。")}, code="area_parent_retired")
+            raise field_error("parent", _("上级区域已撤销。"), "area_parent_retired")
     try:
         code = validate_area_code(level, code)
     except ValidationError as exc:
-        raise ValidationError({"code": exc.messages}, code="area_code") from exc
+        raise ValidationError({"code": exc.error_list}) from exc
     area = Area(parent=parent, level=level, code=code, name=name.strip(), depth=LEVEL_DEPTH[AreaLevel(level)])
     area.full_clean(exclude=["path"])
     area.save()
@@ -92,7 +92,7 @@ def house_create(
     """Create a house: its area node under ``unit`` and its attributes."""
     require_change(actor, unit)
     if unit.level != AreaLevel.UNIT:
-        raise ValidationError({"unit": _("房屋必须建在单元下。")}, code="house_parent")
+        raise field_error("unit", _("房屋必须建在单元下。"), "house_parent")
     node = area_create(
         actor=actor, parent=unit, level=AreaLevel.HOUSE, code=code or f"{unit.code}-{number}", name=str(number)
     )

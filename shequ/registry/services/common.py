@@ -19,6 +19,12 @@ from shequ.registry.models import Area
 SECRET_FIELDS = frozenset({"id_number_cipher", "id_number_digest", "phone_cipher", "phone_digest", "totp_secret_cipher"})
 
 
+def field_error(field: str, message, code: str) -> ValidationError:
+    """A ValidationError for one field that keeps its code (Django drops ``code=``
+    when the first argument is a dict, and API clients switch on codes)."""
+    return ValidationError({field: ValidationError(message, code=code)})
+
+
 def require(actor: Actor, capability: str, area: Area) -> None:
     """Refuse unless the actor holds ``capability`` at ``area``. System actors
     (CLI, seed, migrations: ``actor.user is None``) act with the operator's rights."""

@@ -15,7 +15,7 @@ from shequ.accounts.roles import Capability
 from shequ.core import pii
 from shequ.registry.models import Area, CareTag, House, Person, Residence
 from shequ.registry.services.areas import community_of
-from shequ.registry.services.common import apply, audited_save, require, require_change, snapshot
+from shequ.registry.services.common import apply, field_error, audited_save, require, require_change, snapshot
 from shequ.registry.validators import IdentityInfo, validate_id_document, validate_mobile
 
 PERSON_FIELDS = {"name", "ethnicity", "political_status", "note", "area"}
@@ -59,7 +59,7 @@ def _refuse_duplicate_identity(person: Person) -> None:
     if person.pk:
         clash = clash.exclude(pk=person.pk)
     if clash.exists():
-        raise ValidationError({"id_number": _("该证件号码已登记。")}, code="id_duplicate")
+        raise field_error("id_number", _("该证件号码已登记。"), "id_duplicate")
 
 
 @transaction.atomic
@@ -93,7 +93,7 @@ def _care_tags(codes: list[str]) -> list[CareTag]:
     tags = list(CareTag.objects.filter(code__in=codes))
     unknown = set(codes) - {tag.code for tag in tags}
     if unknown:
-        raise ValidationError({"care_tags": _("未知的关爱标签：%(codes)s") % {"codes": "、".join(sorted(unknown))}})
+        raise field_error("care_tags", _("未知的关爱标签：%(codes)s") % {"codes": "、".join(sorted(unknown))}, "care_tag_unknown")
     return tags
 
 
@@ -128,7 +128,7 @@ def person_reveal(*, actor: Actor, person: Person, field: str, reason: str = "")
     """Decrypt one personal value for display. Needs the reveal capability at the
     person's area and always writes an audit record, even for the same value twice."""
     if field not in REVEALABLE:
-        raise ValidationError({"field": _("不支持查看该字段。")}, code="reveal_field")
+        raise field_error("field", _("不支持查看该字段。"), "reveal_field")
     require(actor, Capability.REVEAL, person.area)
     cipher = getattr(person, REVEALABLE[field])
     value = pii.decrypt(cipher) if cipher else ""
@@ -162,9 +162,9 @@ def residence_start(
         start_date=start_date or timezone.localdate(), lease_end=lease_end,
     )
     if relation == Residence.Relation.TENANT and lease_end and lease_end < residence.start_date:
-        raise ValidationError({"lease_end": _("租约到期日不能早于入住日期。")}, code="lease_end")
+        raise field_error("lease_end", _("租约到期日不能早于入住日期。"), "lease_end")
     if Residence.objects.filter(person=person, house=house, end_date__isnull=True).exists():
-        raise ValidationError({"house": _("此人已登记居住在该房屋。")}, code="residence_duplicate")
+        raise field_error("house", _("此人已登记居住在该房屋。"), "residence_duplicate")
     audited_save(actor, residence, None)
     if person.area_id != house.area_id:
         before = snapshot(person)
@@ -180,6 +180,8 @@ def residence_end(*, actor: Actor, residence: Residence, end_date: date | None =
     require_change(actor, residence.house.area)
     before = snapshot(residence)
     residence.end_date = end_date or timezone.localdate()
+    if residence.end_date < residence.start_date:
+        raise field_error("end_date", _("迁出日期不能早于入住日期。"), "residence_end_before_start")
     audited_save(actor, residence, before)
     person = residence.person
     other = Residence.objects.current().filter(person=person).exclude(pk=residence.pk).select_related("house").first()

@@ -7,7 +7,7 @@ from django.db import transaction
 
 from shequ.accounts.audit import Actor
 from shequ.registry.models import Area, Facility, House, Person, Vehicle
-from shequ.registry.services.common import apply, audited_save, require_change, snapshot
+from shequ.registry.services.common import apply, field_error, audited_save, require_change, snapshot
 from shequ.registry.validators import validate_plate
 
 VEHICLE_FIELDS = {"plate", "owner", "house", "parking_space", "brand", "color", "area"}
@@ -75,4 +75,4 @@ def _check_inspection_dates(facility: Facility) -> None:
     from django.utils.translation import gettext_lazy as _
 
     if facility.last_inspected_on and facility.next_inspection_on and facility.next_inspection_on < facility.last_inspected_on:
-        raise ValidationError({"next_inspection_on": _("下次检查日期不能早于上次检查日期。")}, code="inspection_dates")
+        raise field_error("next_inspection_on", _("下次检查日期不能早于上次检查日期。"), "inspection_dates")
