@@ -17,6 +17,15 @@ import pytest
 os.environ.setdefault("SHEQU_DATA_DIR", os.path.join(os.path.dirname(__file__), "var", "test"))
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _cheap_password_hashing():
+    """Production Argon2 costs ~0.1 s a hash; hundreds of test users would take minutes."""
+    from django.conf import settings
+
+    settings.PASSWORD_HASHERS = ["shequ.accounts.tests.hashers.CheapArgon2PasswordHasher"]
+    yield
+
+
 @dataclass
 class Tree:
     city: object

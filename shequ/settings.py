@@ -130,6 +130,7 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns about a missing root; finders serve the files
 STATICFILES_DIRS = [BASE_DIR / "static"]
 # Serve straight from the finders too, so `shequ web` works without collectstatic.
 WHITENOISE_USE_FINDERS = True

@@ -15,6 +15,8 @@ class User(AbstractUser):
     # TOTP secret, encrypted like other secrets at rest (shequ.core.pii)
     totp_secret_cipher = models.TextField(blank=True, editable=False)
     totp_confirmed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # last accepted TOTP time step: each code works once (replay protection)
+    totp_last_step = models.BigIntegerField(default=0, editable=False)
     failed_logins = models.PositiveIntegerField(default=0, editable=False)
     locked_until = models.DateTimeField(null=True, blank=True, editable=False)
     person = models.ForeignKey(

@@ -4,6 +4,7 @@ account changes by the administrators, and reading the audit log."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+import hmac
 from datetime import timedelta
 
 import pyotp
@@ -126,9 +127,23 @@ def login_check_totp(*, user: User, code: str, actor: Actor) -> None:
 
 
 def totp_matches(user: User, code: str) -> bool:
-    secret = pii.decrypt(user.totp_secret_cipher)
-    # valid_window=1 accepts the previous and next 30 s step: phone clocks drift
-    return pyotp.TOTP(secret).verify((code or "").strip(), valid_window=1)
+    """Check a code and burn its time step, so an overheard code cannot be replayed.
+
+    The previous and next 30 s steps are accepted too (phone clocks drift); a step
+    is accepted once only, recorded in ``totp_last_step`` with a conditional UPDATE
+    so two concurrent logins with the same code cannot both pass.
+    """
+    totp = pyotp.TOTP(pii.decrypt(user.totp_secret_cipher))
+    code = (code or "").strip()
+    now = timezone.now()
+    current = totp.timecode(now)
+    for step in (current - 1, current, current + 1):
+        if step > user.totp_last_step and hmac.compare_digest(totp.generate_otp(step), code):
+            burned = User.objects.filter(pk=user.pk, totp_last_step__lt=step).update(totp_last_step=step)
+            if burned:
+                user.totp_last_step = step
+                return True
+    return False
 
 
 def login_succeeded(*, user: User, actor: Actor) -> None:

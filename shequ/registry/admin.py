@@ -37,6 +37,9 @@ from shequ.registry.models import (
 )
 
 
+ADMIN_SEARCH_LIMIT = 1000
+
+
 class CappedCountPaginator(Paginator):
     """Counts at most ``cap`` rows: a changelist over a million people would
     otherwise spend longer on COUNT(*) than on the page."""
@@ -274,7 +277,7 @@ class PersonAdmin(RegistryAdminMixin, admin.ModelAdmin):
         if not search_term.strip():
             return queryset, False
         _kind, found = selectors.person_search(user=request.user, query=search_term)
-        return queryset.filter(pk__in=found.values("pk")[: selectors.COUNT_CAP]), False
+        return queryset.filter(pk__in=found.values("pk")[:ADMIN_SEARCH_LIMIT]), False
 
     def service_save(self, actor, original, data):
         common = _pick(data, "name", "ethnicity", "political_status", "note", "area")

@@ -2,13 +2,21 @@
 
 Every selector starts from ``visible_to(user)`` and returns rows with their
 relations already joined or prefetched, so templates run no queries. Selectors
-never count whole tables: pages use :func:`paginate`, which counts up to a cap.
+never count whole tables: pages use :func:`paginate` and :func:`count_capped`.
 
 Searches are written for 1,000,000 people on PostgreSQL: a name prefix is a
 range on ``person_name_idx`` (``LIKE 'x%'`` only uses a b-tree index under the
 "C" collation, and SQLite's case-insensitive LIKE never does), ID tails and
 phone digests are equality lookups on their own indexes. ``%contains%`` scans
 run only when the user asks for them.
+
+Lists of area-bound rows are ordered by address first (``area__path``): the
+household order of a paper register, and the order PostgreSQL can produce by
+walking ``area_path_idx`` through the user's subtree and taking each area's
+rows from the (area, ...) index, stopping after one page whatever the filters.
+Ordered by name instead, it walks the whole name index discarding rows outside
+the subtree (a community holds 1% of a city), or reads every match of a filter
+before sorting: 150 ms to seconds at a million people, against 1-20 ms.
 """
 
 from __future__ import annotations
@@ -18,8 +26,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
-from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
-from django.utils import timezone
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 from shequ.accounts.models import User
@@ -32,7 +40,8 @@ from shequ.registry.models.area import LEVEL_DEPTH, AreaLevel
 from shequ.registry.services import people_find_by_id_number, people_find_by_phone
 
 PAGE_SIZE = 50
-COUNT_CAP = 1000
+# "200+" says enough on a list page; the exact totals are on the dashboard and area pages
+COUNT_CAP = 200
 SEARCH_LIMIT = 50
 # above this, the string sorts after every string that starts with the prefix
 _MAX_CHAR = "\U0010ffff"
@@ -54,14 +63,14 @@ def within(queryset: QuerySet, area: Area | None) -> QuerySet:
 
 @dataclass
 class Page:
-    """One page of a list: the rows, whether there is a next one, a capped count."""
+    """One page of a list: the rows, whether there is a next one, and the total
+    when it is known without a count query (everything fitted on this page)."""
 
     rows: list
     number: int
     per_page: int
     has_next: bool
-    count: int
-    count_capped: bool
+    count: int | None = None
 
     @property
     def has_previous(self) -> bool:
@@ -91,19 +100,23 @@ def page_number(value: str | None) -> int:
         return 1
 
 
-def paginate(queryset: QuerySet, number: int = 1, per_page: int = PAGE_SIZE, count_cap: int = COUNT_CAP) -> Page:
-    """Fetch one page (plus one row to learn whether a next page exists) and count
-    matches only up to ``count_cap``: a COUNT(*) over a million visible people
-    would cost more than the page itself."""
+def paginate(queryset: QuerySet, number: int = 1, per_page: int = PAGE_SIZE) -> Page:
+    """Fetch one page, plus one row to learn whether a next page exists. No COUNT:
+    counting the matches of a rare filter reads the whole subtree, several times
+    the cost of the page; pages fetch it separately with :func:`count_capped`."""
     offset = (number - 1) * per_page
     rows = list(queryset[offset : offset + per_page + 1])
     has_next = len(rows) > per_page
     rows = rows[:per_page]
-    if number == 1 and not has_next:
-        count = len(rows)  # the whole result is on this page: no count query needed
-    else:
-        count = queryset.order_by()[: count_cap + 1].count()
-    return Page(rows, number, per_page, has_next, min(count, count_cap), count > count_cap)
+    known = offset + len(rows) if not has_next and (rows or number == 1) else None
+    return Page(rows, number, per_page, has_next, known)
+
+
+def count_capped(queryset: QuerySet, cap: int = COUNT_CAP) -> tuple[int, bool]:
+    """(matches up to ``cap``, whether there are more). The ordering stays in the
+    counted subquery: it keeps the plan that stops early."""
+    count = queryset[: cap + 1].count()
+    return min(count, cap), count > cap
 
 
 def address_labels(areas: Iterable[Area]) -> dict[int, str]:
@@ -320,27 +333,34 @@ def _people_at_address(user: User, visible: QuerySet, query: str) -> QuerySet:
     return visible.filter(condition)
 
 
+#: household order, see the module docstring
+PERSON_LIST_ORDER = ("area__path", "name", "pk")
+
+
 def person_list(
     *, user: User, area: Area | None = None, query: str = "", care_tag: str = "", population_type: str = "",
     id_type: str = "",
 ) -> QuerySet:
-    """Visible people, filtered, ordered by name (served by the name indexes)."""
+    """Visible people, filtered, in household order (address, then name)."""
     if query:
         _kind, people = person_search(user=user, query=query)
     else:
-        people = _person_rows(Person.objects.visible_to(user)).order_by("name", "pk")
+        people = _person_rows(Person.objects.visible_to(user))
     people = within(people, area)
     if care_tag:
-        # EXISTS, not a join: a join would repeat people and need DISTINCT
+        # by id, not by code through a join: with the id the planner knows from its
+        # statistics how common the tag is, and picks the plan that stops early
+        tag_id = CareTag.objects.filter(code=care_tag).values_list("pk", flat=True).first()
         through = Person.care_tags.through
-        people = people.filter(Exists(through.objects.filter(person_id=OuterRef("pk"), caretag__code=care_tag)))
+        # EXISTS, not a join: a join would repeat people and need DISTINCT
+        people = people.filter(Exists(through.objects.filter(person_id=OuterRef("pk"), caretag_id=tag_id)))
     if population_type:
         people = people.filter(Exists(
             Residence.objects.current().filter(person_id=OuterRef("pk"), population_type=population_type)
         ))
     if id_type:
         people = people.filter(id_type=id_type)
-    return people
+    return people.order_by(*PERSON_LIST_ORDER)
 
 
 def person_get(*, user: User, pk: int) -> Person:
@@ -370,12 +390,14 @@ def person_vehicles(*, person: Person) -> list[Vehicle]:
 
 # --- houses -----------------------------------------------------------------------------------------------------
 
-def _current_residents() -> Count:
-    today = timezone.localdate()
-    return Count(
-        "residences",
-        filter=Q(residences__start_date__lte=today) & (Q(residences__end_date__isnull=True) | Q(residences__end_date__gt=today)),
+def _current_residents() -> Subquery:
+    """Residents now living in the house, as a subquery evaluated for the page's
+    rows only (a COUNT over a join would group the whole subtree before LIMIT)."""
+    residents = (
+        Residence.objects.current().filter(house_id=OuterRef("pk")).order_by()
+        .values("house_id").annotate(count=Count("pk")).values("count")
     )
+    return Coalesce(Subquery(residents), 0)
 
 
 def house_list(*, user: User, area: Area | None = None, query: str = "", status: str = "", use: str = "") -> QuerySet:
@@ -435,7 +457,7 @@ def vehicle_list(*, user: User, area: Area | None = None, query: str = "", plate
         vehicles = vehicles.filter(plate__contains=re.sub(r"\s+", "", query).upper())
     if plate_kind:
         vehicles = vehicles.filter(plate_kind=plate_kind)
-    return vehicles.select_related("area", "owner", "house__area").order_by("plate")
+    return vehicles.select_related("area", "owner", "house__area").order_by("area__path", "plate")
 
 
 def vehicle_get(*, user: User, pk: int) -> Vehicle:

@@ -5,6 +5,7 @@ PostgreSQL they go in with COPY under a table lock; on SQLite with bulk_create."
 from __future__ import annotations
 
 import itertools
+from collections import Counter
 import os
 import tempfile
 import time
@@ -107,7 +108,6 @@ class PeopleImporter(Importer):
             self.rows, self.areas, self.id_types, self.digests = array("q"), [], [], []
             self.tag_links: list[tuple[int, tuple[int, ...]]] = []
             preview: list[list[str]] = []
-            counts: dict[str, int] = {}
             interned: dict[str, str] = {}
             for cleaned in self._cleaned_batches(table, cleaner):
                 base = len(self.rows)
@@ -121,8 +121,6 @@ class PeopleImporter(Importer):
                 self.digests.extend(cleaned.digests)
                 self.tag_links.extend((base + index, tags) for index, tags in cleaned.tags)
                 preview.extend(cleaned.preview[: PREVIEW_ROWS - len(preview)])
-                for id_type, n in cleaned.counts.items():
-                    counts[id_type] = counts.get(id_type, 0) + n
             self.spool = spool
             self.report.timings["rows"] = time.perf_counter() - clock
             if self.report.rows == 0:
@@ -144,7 +142,7 @@ class PeopleImporter(Importer):
                 if dry_run:
                     self.report.preview_headers = [self.header(column.key) for column in self.columns]
                     self.report.preview_rows = preview
-                    self.report.counts = {str(IdDocumentType(t).label): n for t, n in counts.items()}
+                    self.report.counts = {str(IdDocumentType(t).label): n for t, n in Counter(self.id_types).items()}
                     return
                 first, last = self._write(existing)
                 self.finish(created=len(self.rows), first_id=first, last_id=last, paths=self.paths)

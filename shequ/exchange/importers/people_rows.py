@@ -9,7 +9,6 @@ written to a spool file; only what the whole-file checks need stays in memory.
 from __future__ import annotations
 
 import unicodedata
-from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -35,6 +34,7 @@ MASKED_FIELD = SPOOL_FIELDS.index("id_number_masked")
 KEYS = ("name", "id_type", "id_number", "phone", "ethnicity", "political_status", "care_tags", "house_code",
         "community_code", "note")
 HOUSE, COMMUNITY = "h:", "c:"  # area key prefixes: which column the code came from
+EXAMPLE_START = "示E \t"  # first characters a template example row can start with
 
 
 @dataclass
@@ -51,7 +51,6 @@ class CleanedRows:
     tags: list[tuple[int, tuple[int, ...]]] = field(default_factory=list)  # (good-row index, tag ids)
     problems: list[tuple[int, str, str, str]] = field(default_factory=list)  # row, key, raw value, reason
     preview: list[list[str]] = field(default_factory=list)
-    counts: Counter = field(default_factory=Counter)
 
     def shift(self, offset: int) -> None:
         """Turn chunk-relative row numbers into file row numbers."""
@@ -81,7 +80,7 @@ class PeopleCleaner:
     def clean(self, numbered_rows: Iterable[tuple[int, list[str]]], *, previewed: int = 0) -> CleanedRows:
         out = CleanedRows()
         problems, text, rows, areas = out.problems, out.text, out.rows, out.areas
-        id_types_out, digests, counts = out.id_types, out.digests, out.counts
+        id_types_out, digests, preview_rows = out.id_types, out.digests, self.preview_rows
         p_name, p_type, p_id, p_phone, p_eth, p_pol, p_tags, p_house, p_comm, p_note = self.positions
         width, pad = self.width, [""] * self.width
         encrypt, digest = self.protector.encrypt, self.protector.digest
@@ -91,16 +90,18 @@ class PeopleCleaner:
         # without a name column the header problem says it once; the other checks go on
         check_name = p_name < width - 1
         check_place = p_house < width - 1 or p_comm < width - 1
+        records = rows_read = 0
         for number, cells in numbered_rows:
-            out.records += 1
+            records += 1
             if len(cells) < width:
                 cells = cells + pad[: width - len(cells)]
-            if not "".join(cells).strip():
-                continue
-            if is_example(cells):
-                continue
             name = cells[p_name].strip()
-            out.rows_read += 1
+            if not name and not "".join(cells).strip():
+                continue  # a blank row
+            first = cells[0]
+            if first and first[0] in EXAMPLE_START and is_example(cells):
+                continue
+            rows_read += 1
             bad = False
 
             if (not name and check_name) or len(name) > 50:
@@ -108,7 +109,7 @@ class PeopleCleaner:
                 bad = True
 
             raw_type = cells[p_type].strip()
-            id_type = id_type_lookup.get(_fold(raw_type)) if raw_type else resident
+            id_type = (id_type_lookup.get(raw_type) or id_type_lookup.get(_fold(raw_type))) if raw_type else resident
             if id_type is None:
                 problems.append((number, "id_type", raw_type, _("不是可选的证件类型。")))
                 bad = True
@@ -190,12 +191,13 @@ class PeopleCleaner:
             areas.append(HOUSE + house_code if house_code else COMMUNITY + community_code)
             id_types_out.append(id_type)
             digests.append(id_digest)
-            counts[id_type] += 1
-            if previewed + len(out.preview) < self.preview_rows:
+            if previewed < preview_rows:
+                previewed += 1
                 out.preview.append([
                     name, self.id_type_labels[id_type], masked, mask_phone(phone) if phone else "",
                     ethnicity_name(ethnicity) or "" if ethnicity else "",
                     political_status_name(political) or "" if political else "",
                     "、".join(self.tag_names[tag] for tag in tag_ids), house_code, community_code, note,
                 ])
+        out.records, out.rows_read = records, rows_read
         return out

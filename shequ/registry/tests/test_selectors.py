@@ -77,13 +77,29 @@ def test_it_runs_the_finder_in_a_fixed_number_of_queries(tree, worker, django_as
         assert len([person.area_label for person in rows]) == 10
 
 
+def test_it_pages_without_counting(tree, worker, django_assert_num_queries):
+    for _ in range(7):
+        PersonFactory(area=tree.house_a.area)
+    selectors.area_roots(user=worker)
+    with django_assert_num_queries(2):  # the page's people and their care tags: no COUNT
+        page = selectors.paginate(selectors.person_list(user=worker), 2, per_page=2)
+    assert len(page.rows) == 2 and page.has_next and page.has_previous
+    assert page.count is None
+    assert (page.start_index, page.end_index) == (3, 4)
+
+
+def test_it_knows_the_total_on_the_last_page(tree, worker):
+    for _ in range(5):
+        PersonFactory(area=tree.house_a.area)
+    page = selectors.paginate(selectors.person_list(user=worker), 3, per_page=2)
+    assert len(page.rows) == 1 and not page.has_next and page.count == 5
+
+
 def test_it_counts_only_up_to_the_cap(tree, worker):
     for _ in range(7):
         PersonFactory(area=tree.house_a.area)
-    page = selectors.paginate(selectors.person_list(user=worker), 2, per_page=2, count_cap=5)
-    assert len(page.rows) == 2 and page.has_next and page.has_previous
-    assert page.count == 5 and page.count_capped
-    assert (page.start_index, page.end_index) == (3, 4)
+    assert selectors.count_capped(selectors.person_list(user=worker), cap=5) == (5, True)
+    assert selectors.count_capped(selectors.person_list(user=worker), cap=7) == (7, False)
 
 
 def test_it_skips_the_count_when_everything_fits_on_the_first_page(tree, worker, django_assert_num_queries):
@@ -91,7 +107,7 @@ def test_it_skips_the_count_when_everything_fits_on_the_first_page(tree, worker,
     selectors.area_roots(user=worker)
     with django_assert_num_queries(1):
         page = selectors.paginate(Person.objects.visible_to(worker).order_by("pk"), 1)
-    assert page.count == 1 and not page.count_capped and not page.has_next
+    assert page.count == 1 and not page.has_next
 
 
 def test_it_matches_address_words_in_order(tree, worker):

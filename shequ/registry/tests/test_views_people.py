@@ -158,14 +158,17 @@ def test_it_returns_only_the_table_to_htmx(person_a, worker, client_for):
     assert "<html" not in content
 
 
-def test_it_pages_the_list_without_counting_everything(tree, worker, client_for, settings):
+def test_it_pages_the_list_and_counts_in_a_separate_request(tree, worker, client_for):
     for _ in range(55):
         PersonFactory(area=tree.house_a.area, name="孙某")
     client = client_for(worker)
     first = client.get(reverse("registry:person_list")).content.decode()
-    assert "page=2" in first
+    assert "page=2" in first and "count=1" in first
     second = client.get(reverse("registry:person_list"), {"page": 2}).content.decode()
     assert "page=1" in second and "page=3" not in second
+    assert "共 55 条" in second  # the last page knows the total without counting
+    count = client.get(reverse("registry:person_list"), {"count": 1}, HTTP_HX_REQUEST="true").content.decode()
+    assert "共 55 条" in count
 
 
 # --- create ----------------------------------------------------------------------------------------------------

@@ -45,7 +45,13 @@ def render_list(
     request: HttpRequest, *, template: str, fragment: str, form: FilterForm, queryset, context: dict | None = None,
     area_attr: str | None = "area",
 ) -> HttpResponse:
-    """A list page: one page of rows with address labels; htmx gets the table only."""
+    """A list page: one page of rows with address labels; htmx gets the table only.
+
+    The total comes in a second request (``?count=1``, loaded by htmx once the
+    page is shown), so a slow count never holds up the rows."""
+    if request.GET.get("count"):
+        count, more = selectors.count_capped(queryset)
+        return render(request, "registry/_list_count.html", {"count": count, "more": more})
     page = selectors.paginate(queryset, selectors.page_number(request.GET.get("page")))
     if area_attr:
         selectors.attach_addresses(page.rows, area_attr=area_attr)
