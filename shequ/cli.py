@@ -69,6 +69,8 @@ def delegate(name: str, *argv: str) -> int:
     except CommandError as exc:
         print(f"{name}: {exc}", file=sys.stderr)
         return exc.returncode or 1
+    except SystemExit as exc:  # commands that exit on their own (import: 1 when the file is refused; --help: 0)
+        return exc.code if isinstance(exc.code, int) else 0 if exc.code is None else 1
     return 0
 
 
@@ -216,9 +218,11 @@ def _width(text: str) -> int:
     arg("kind", help="数据种类，如 areas、houses、people、residence、organizations、vehicles"),
     arg("file", help=".xlsx 或 .csv 文件"),
     arg("--dry-run", action="store_true", help="只检查并预览，不写入"),
+    arg("--as", dest="username", metavar="USERNAME", help="以该用户的权限导入；不给则以系统身份导入"),
 )
 def import_(args: argparse.Namespace) -> int:
-    return delegate("import_registry", args.kind, args.file, *(["--dry-run"] if args.dry_run else []))
+    options = (["--dry-run"] if args.dry_run else []) + (["--as", args.username] if args.username else [])
+    return delegate("import_registry", args.kind, args.file, *options)
 
 
 @command("audit", "审计日志工具", arg("action", choices=["verify"], help="verify：校验哈希链，指出被改动或删除的记录"))

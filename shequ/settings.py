@@ -43,6 +43,8 @@ INSTALLED_APPS = [
     "shequ.accounts",
     "shequ.registry",
     "shequ.exchange",
+    "shequ.cases",
+    "shequ.meetings",
 ]
 
 MIDDLEWARE = [

@@ -21,6 +21,8 @@ class Role(models.TextChoices):
     PROPERTY_STAFF = "property_staff", _("物业工作人员")
     POLICE = "police", _("社区民警")
     GUARD = "guard", _("门卫")
+    TEAM_MEMBER = "team_member", _("2+4团队成员")
+    LEGAL_ADVISER = "legal_adviser", _("法律顾问")
     RESIDENT = "resident", _("居民")
     SYSTEM_ADMIN = "system_admin", _("系统管理员")
     SECURITY_ADMIN = "security_admin", _("安全管理员")
@@ -36,19 +38,27 @@ class Capability:
     MANAGE_USERS = "accounts.manage_users"
     MANAGE_GRANTS = "accounts.manage_grants"
     READ_AUDIT = "audit.read"
+    CASES_VIEW = "cases.view"
+    CASES_HANDLE = "cases.handle"  # accept, assign, resolve, escalate, merge
+    CASES_REPORT = "cases.report"  # a resident reporting a problem at home
+    MEETINGS_MANAGE = "meetings.manage"  # teams, meetings, minutes, decisions, visits
 
 
 _STAFF = {Capability.VIEW, Capability.CHANGE, Capability.REVEAL, Capability.EXPORT, Capability.IMPORT}
+_CASEWORK = {Capability.CASES_VIEW, Capability.CASES_HANDLE, Capability.MEETINGS_MANAGE}
 
 ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
-    Role.DISTRICT_STAFF: frozenset(_STAFF),
-    Role.STREET_STAFF: frozenset(_STAFF),
-    Role.COMMUNITY_STAFF: frozenset(_STAFF),
-    Role.GRID_WORKER: frozenset({Capability.VIEW, Capability.CHANGE}),
-    Role.PROPERTY_STAFF: frozenset({Capability.VIEW}),
-    Role.POLICE: frozenset({Capability.VIEW, Capability.REVEAL}),
+    Role.DISTRICT_STAFF: frozenset(_STAFF | _CASEWORK),
+    Role.STREET_STAFF: frozenset(_STAFF | _CASEWORK),
+    Role.COMMUNITY_STAFF: frozenset(_STAFF | _CASEWORK),
+    Role.GRID_WORKER: frozenset({Capability.VIEW, Capability.CHANGE, Capability.CASES_VIEW, Capability.CASES_HANDLE}),
+    Role.PROPERTY_STAFF: frozenset({Capability.VIEW, Capability.CASES_VIEW, Capability.CASES_HANDLE}),
+    Role.POLICE: frozenset({Capability.VIEW, Capability.REVEAL, Capability.CASES_VIEW, Capability.CASES_HANDLE}),
     Role.GUARD: frozenset({Capability.VIEW}),
-    Role.RESIDENT: frozenset({Capability.VIEW}),
+    # a "2+4" member granted on their complex: the complex's cases, meetings and visits
+    Role.TEAM_MEMBER: frozenset({Capability.VIEW} | _CASEWORK),
+    Role.LEGAL_ADVISER: frozenset({Capability.CASES_VIEW, Capability.MEETINGS_MANAGE}),
+    Role.RESIDENT: frozenset({Capability.VIEW, Capability.CASES_REPORT}),
     Role.SYSTEM_ADMIN: frozenset({Capability.VIEW, Capability.MANAGE_USERS}),
     Role.SECURITY_ADMIN: frozenset({Capability.MANAGE_GRANTS}),
     Role.AUDITOR: frozenset({Capability.READ_AUDIT}),

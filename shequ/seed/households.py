@@ -56,13 +56,15 @@ class HouseholdMaker:
         self.names = names
         self.ids = ids
         self.today = today
+        self._district = ""  # district of the house being filled
 
     # --- building blocks ---
 
-    def _origin(self, district: str, local_share: float) -> Origin:
+    def _origin(self, local_share: float) -> Origin:
+        """Where a member's hukou is: often the district of the house, else elsewhere in Xi'an or outside."""
         rng = self.rng
         if rng.random() < local_share:
-            region = district if rng.random() < 0.55 else rng.choice(XIAN_REGIONS)
+            region = self._district if rng.random() < 0.55 else rng.choice(XIAN_REGIONS)
             return Origin(region, True)
         return Origin(rng.choice(MIGRANT_REGIONS), False)
 
@@ -118,7 +120,8 @@ class HouseholdMaker:
             ethnicity = "03"
         else:
             ethnicity = rng.choices(_ETH_CODES, weights=_ETH_WEIGHTS)[0]
-        origin = self._origin(district, 0.35 if rented else 0.85)
+        self._district = district
+        origin = self._origin(0.35 if rented else 0.85)
         head_relation, other_relation = ("tenant", "tenant") if rented else ("owner", "family")
         members = getattr(self, f"_{kind}")(origin, ethnicity, rented, head_relation, other_relation)
         self._household_tags(kind, members)
@@ -132,7 +135,7 @@ class HouseholdMaker:
     def _couple(self, origin, ethnicity, rented, head_relation, other_relation, husband_age):
         rng = self.rng
         husband = self._adult(origin, ethnicity, rented, head_relation, husband_age, "M")
-        wife_origin = origin if rng.random() < 0.8 else self._origin(origin.region, 0.85 if origin.local else 0.3)
+        wife_origin = origin if rng.random() < 0.8 else self._origin(0.85 if origin.local else 0.3)
         wife = self._adult(wife_origin, ethnicity, rented, other_relation, max(20, husband_age + rng.randint(-5, 2)), "F")
         # in about a third of couples the wife holds the deed
         if not rented and rng.random() < 0.33:
@@ -207,7 +210,7 @@ class HouseholdMaker:
 
     def _tenant_share(self, origin, ethnicity, rented, head, other):
         rng = self.rng
-        return [self._adult(self._origin(origin.region, 0.35), ethnicity if i == 0 else "01", rented, head,
+        return [self._adult(self._origin(0.35), ethnicity if i == 0 else "01", rented, head,
                             rng.randint(20, 35)) for i in range(rng.randint(2, 3))]
 
     def _tenant_couple(self, origin, ethnicity, rented, head, other):

@@ -185,3 +185,63 @@ def test_apikey_passes_its_arguments_to_the_management_command(db, capsys) -> No
 
 def test_apikey_failures_become_the_exit_status(db, capsys) -> None:
     assert cli.main(["apikey", "revoke", "nosuchkey"]) == 1
+
+
+AREA_HEADER = "编码,名称,层级,上级编码\n"
+
+
+def test_import_writes_a_good_file_and_exits_0(tree, tmp_path, capsys) -> None:
+    from shequ.registry.models import Area
+
+    path = tmp_path / "areas.csv"
+    path.write_text(AREA_HEADER + f"CQF-09,9号楼,楼栋,{tree.complex_a.code}\n", encoding="utf-8")
+
+    assert cli.main(["import", "areas", str(path)]) == 0
+
+    assert Area.objects.filter(code="CQF-09", parent=tree.complex_a).exists()
+
+
+def test_import_dry_run_writes_nothing(tree, tmp_path, capsys) -> None:
+    from shequ.registry.models import Area
+
+    path = tmp_path / "areas.csv"
+    path.write_text(AREA_HEADER + f"CQF-09,9号楼,楼栋,{tree.complex_a.code}\n", encoding="utf-8")
+
+    assert cli.main(["import", "areas", str(path), "--dry-run"]) == 0
+
+    assert not Area.objects.filter(code="CQF-09").exists()
+
+
+def test_import_of_a_refused_file_exits_1_and_writes_nothing(tree, tmp_path, capsys) -> None:
+    from shequ.registry.models import Area
+
+    path = tmp_path / "areas.csv"
+    path.write_text(AREA_HEADER + f"CQF-09,9号楼,楼栋,{tree.complex_a.code}\nX2,单元,单元,NOWHERE\n",
+                    encoding="utf-8")
+
+    assert cli.main(["import", "areas", str(path)]) == 1
+
+    assert not Area.objects.filter(code="CQF-09").exists()
+    assert "第3行\t上级编码 [NOWHERE]" in capsys.readouterr().out  # the report names row and column
+
+
+def test_import_as_a_user_without_rights_in_the_area_fails(tree, outsider, tmp_path, capsys) -> None:
+    from shequ.registry.models import Area
+
+    path = tmp_path / "areas.csv"
+    path.write_text(AREA_HEADER + f"CQF-09,9号楼,楼栋,{tree.complex_a.code}\n", encoding="utf-8")
+
+    assert cli.main(["import", "areas", str(path), "--as", outsider.username]) == 1
+
+    assert not Area.objects.filter(code="CQF-09").exists()
+
+
+def test_import_of_a_missing_file_exits_1(db, tmp_path, capsys) -> None:
+    assert cli.main(["import", "people", str(tmp_path / "nope.csv")]) == 1
+    assert "nope.csv" in capsys.readouterr().err
+
+
+def test_apikey_help_comes_from_the_management_command(db, capsys) -> None:
+    assert cli.main(["apikey", "--help"]) == 0
+
+    assert "{create,list,revoke}" in capsys.readouterr().out

@@ -133,6 +133,20 @@ def test_occupied_and_vacant_houses_agree_with_their_residents(world) -> None:
         assert (house.pk in lived_in) == (house.status != House.Status.VACANT), house.area.code
 
 
+def test_registered_people_hold_xian_ids_and_floating_people_do_not(world) -> None:
+    rows = Residence.objects.current().values_list("population_type", "person__id_number_cipher")
+    kinds = Counter()
+
+    for population, cipher in rows:
+        from_xian = pii.decrypt(cipher).startswith("6101")
+        if population == "registered":
+            assert from_xian
+        if population == "floating":
+            assert not from_xian
+        kinds[population] += 1
+    assert kinds["registered"] and kinds["floating"]
+
+
 def test_tenants_have_lease_ends_and_owners_do_not(world) -> None:
     rows = Residence.objects.current().values_list("relation", "lease_end")
 

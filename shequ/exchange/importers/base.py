@@ -14,7 +14,7 @@ from collections.abc import Callable, Hashable, Iterable
 from datetime import date
 from typing import Any, ClassVar
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Model
 from django.utils import timezone
 from django.utils.functional import Promise
@@ -150,6 +150,10 @@ class Importer:
             self.process(table, dry_run=dry_run)
         except FileRefused as exc:  # raised while reading, before anything is written
             self.report.add(0, "", "", exc.message)
+        except IntegrityError:
+            # a concurrent change made a checked row clash after all; the transaction
+            # rolled back, so nothing of this file was written
+            self.report.add(0, "", "", _("导入期间数据被其他操作修改，未写入任何数据，请重新导入。"))
         self.report.sort()
         self.report.seconds = time.perf_counter() - started
         return self.report

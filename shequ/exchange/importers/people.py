@@ -36,7 +36,7 @@ from shequ.registry.validators import IdDocumentType
 #: rebuilds the person indexes after loading instead of updating them row by row
 BULK_MIN_ROWS = 100_000
 #: CSV files at least this big are checked in worker processes
-PARALLEL_MIN_BYTES = 8 << 20
+PARALLEL_MIN_BYTES = 2 << 20
 BATCH_ROWS = 5_000
 
 
@@ -131,7 +131,7 @@ class PeopleImporter(Importer):
             self._check_duplicates_in_file()
             clock = time.perf_counter()
             with transaction.atomic():
-                if connection.vendor == "postgresql":
+                if connection.vendor == "postgresql" and not dry_run:
                     lock_for_insert(Person._meta.db_table)
                 self._check_areas()
                 existing = self._check_duplicates_in_database()
@@ -146,7 +146,8 @@ class PeopleImporter(Importer):
                     return
                 first, last = self._write(existing)
                 self.finish(created=len(self.rows), first_id=first, last_id=last, paths=self.paths)
-                self.report.timings["write"] = time.perf_counter() - clock
+                clock = time.perf_counter()
+            self.report.timings["commit"] = time.perf_counter() - clock
 
     # --- step 2: the file as a whole
 
@@ -233,14 +234,19 @@ class PeopleImporter(Importer):
         first = reserve_ids(table, count)
         area_ids = self.area_ids
         bulk = count >= self.bulk_min_rows and count >= existing
+        timings, clock = self.report.timings, time.perf_counter()
         with indexes_suspended(table) if bulk else nullcontext():
             lines = (f"{first + index}\t{area_ids[key]}\t{line}"
                      for index, (key, line) in enumerate(zip(self.areas, self.spool)))
             copy_rows(table, ("id", "area_id", *SPOOL_FIELDS), lines)
+            timings["copy"], clock = time.perf_counter() - clock, time.perf_counter()
+        if bulk:
+            timings["rebuild indexes"], clock = time.perf_counter() - clock, time.perf_counter()
         if self.tag_links:
             through = Person.care_tags.through._meta.db_table
             copy_rows(through, ("person_id", "caretag_id"),
                       (f"{first + index}\t{tag}\n" for index, tags in self.tag_links for tag in tags))
+            timings["copy care tags"] = time.perf_counter() - clock
         return first, first + count - 1
 
     def _write_orm(self) -> tuple[int | None, int | None]:

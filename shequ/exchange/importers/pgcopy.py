@@ -56,7 +56,7 @@ def reserve_ids(table: str, count: int) -> int:
 def copy_rows(table: str, columns: Iterable[str], lines: Iterable[str], *, buffer_bytes: int = 1 << 20) -> None:
     """Stream text-format lines (each ending in newline) into ``table`` with COPY."""
     column_list = ", ".join(f'"{column}"' for column in columns)
-    with connection.cursor() as cursor:
+    with connection.cursor() as cursor, connection.wrap_database_errors:
         raw = cursor.cursor  # the psycopg 3 cursor under Django's wrapper
         with raw.copy(f'COPY "{table}" ({column_list}) FROM STDIN') as copy:
             pending: list[str] = []

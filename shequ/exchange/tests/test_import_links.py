@@ -158,3 +158,17 @@ def test_a_vehicle_without_area_code_goes_to_the_complex_of_its_house(tree, work
 
     assert report.ok, report.as_text()
     assert Vehicle.objects.get().area_id == tree.complex_a.pk
+
+
+def test_a_clash_that_appears_while_writing_rolls_everything_back(tree, worker, tmp_path, monkeypatch):
+    Organization.objects.create(name="旧", kind="merchant", uscc=USCC, area=tree.complex_a)
+    # as if another user registered the code between our check and our write
+    monkeypatch.setattr("shequ.exchange.importers.organizations.chunks", lambda values: [])
+    rows = [ORGANIZATION_HEADER, ["新", "商户", "", tree.complex_a.code, "", ""],
+            ["甲", "商户", USCC, tree.complex_a.code, "", ""]]
+
+    report = run(worker, "organizations", write_table(tmp_path, rows))
+
+    assert [(p.row, p.column) for p in report.problems] == [(0, "")]
+    assert list(Organization.objects.values_list("name", flat=True)) == ["旧"]
+    assert not AuditRecord.objects.filter(action="import.organizations").exists()
