@@ -301,3 +301,17 @@ class CasePhoto(models.Model):
     class Meta:
         verbose_name = _("照片")
         verbose_name_plural = _("照片")
+
+
+class CaseNumberCounter(models.Model):
+    """The last case number handed out on a day. Numbers are reserved with one
+    upsert on this row (see ``shequ.cases.services.numbers``), which locks it until
+    the reserving transaction ends: no two cases share a number, on SQLite or
+    PostgreSQL, and a rolled-back creation gives its numbers back."""
+
+    day = models.DateField(primary_key=True)
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("编号计数")
+        verbose_name_plural = _("编号计数")

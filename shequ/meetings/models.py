@@ -51,8 +51,16 @@ class TeamMemberQuerySet(ScopedQuerySet):
         return self.filter(Q(start_date__lte=day), Q(end_date__isnull=True) | Q(end_date__gt=day))
 
 
+#: roles a team may fill with several holders at once: a complex can have an owners'
+#: committee and a property management committee (物管会) or 协治委 side by side
+MULTI_HOLDER_ROLES = frozenset({TeamRole.SELF_GOVERNANCE})
+
+
 class TeamMember(models.Model):
-    """A seat on a team over a period: the roster keeps its history."""
+    """A seat on a team over a period: the roster keeps its history.
+
+    ``end_date`` is exclusive: a seat replaced on day D ends on D and its successor
+    starts on D, so exactly one holder is current on every day."""
 
     Role = TeamRole
 
@@ -75,6 +83,10 @@ class TeamMember(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(end_date__isnull=True) | Q(end_date__gte=models.F("start_date")),
                                    name="teammember_end_after_start"),
+            # one open-ended seat per single-holder role; overlapping dated seats are refused by the service
+            models.UniqueConstraint(fields=["team", "role"],
+                                    condition=Q(end_date__isnull=True) & ~Q(role__in=[role.value for role in sorted(MULTI_HOLDER_ROLES)]),
+                                    name="teammember_one_open_seat_per_role"),
         ]
 
     def __str__(self) -> str:
@@ -129,6 +141,11 @@ class Attendance(models.Model):
     class Meta:
         verbose_name = _("出席")
         verbose_name_plural = _("出席")
+        ordering = ["pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["meeting", "member"], condition=Q(member__isnull=False),
+                                    name="attendance_one_row_per_member"),
+        ]
 
 
 class CommonProblemQuerySet(ScopedQuerySet):
@@ -171,7 +188,22 @@ class CommonProblem(models.Model):
         return self.title
 
 
+class AgendaReason(models.TextChoices):
+    """Why an item is on an agenda, in the order the agenda lists them."""
+
+    OVERDUE = "overdue", _("已超期")
+    RETURNED = "returned", _("上级退回")
+    AWAITING = "awaiting", _("待议定承办")
+    FOLLOW_UP = "follow_up", _("决定事项到期")
+    OPEN = "open", _("办理中")
+    ESCALATED = "escalated", _("已提请上级")
+    COMMON_PROBLEM = "common_problem", _("共性问题")
+    MANUAL = "manual", _("临时议题")
+
+
 class AgendaItem(models.Model):
+    Reason = AgendaReason
+
     meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="agenda", verbose_name=_("会议"))
     order = models.PositiveSmallIntegerField(_("序号"), default=0)
     title = models.CharField(_("议题"), max_length=200)
@@ -179,14 +211,20 @@ class AgendaItem(models.Model):
                              related_name="agenda_items", verbose_name=_("关联事件"))
     common_problem = models.ForeignKey(CommonProblem, null=True, blank=True, on_delete=models.SET_NULL,
                                        related_name="agenda_items", verbose_name=_("共性问题"))
-    # why it is on the agenda: open, overdue, escalated, common problem, added by hand
-    reason = models.CharField(_("列入原因"), max_length=20, blank=True)
+    reason = models.CharField(_("列入原因"), max_length=20, choices=AgendaReason.choices, blank=True)
     note = models.TextField(_("讨论情况"), blank=True)
 
     class Meta:
         verbose_name = _("议题")
         verbose_name_plural = _("议题")
         ordering = ["order", "pk"]
+        constraints = [
+            # rebuilding an agenda never lists a case or a common problem twice
+            models.UniqueConstraint(fields=["meeting", "case"], condition=Q(case__isnull=False),
+                                    name="agendaitem_case_once"),
+            models.UniqueConstraint(fields=["meeting", "common_problem"], condition=Q(common_problem__isnull=False),
+                                    name="agendaitem_common_problem_once"),
+        ]
 
 
 class Decision(models.Model):
@@ -200,11 +238,14 @@ class Decision(models.Model):
     due_date = models.DateField(_("完成期限"), null=True, blank=True)
     case = models.ForeignKey("cases.Case", null=True, blank=True, on_delete=models.SET_NULL,
                              related_name="decisions", verbose_name=_("关联事件"))
+    # the meeting sent the case up a level (complex -> street -> district)
+    escalated = models.BooleanField(_("提请上级"), default=False)
     done_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("决定事项")
         verbose_name_plural = _("决定事项")
+        ordering = ["pk"]
 
 
 class VisitQuerySet(ScopedQuerySet):
@@ -231,7 +272,10 @@ class Visit(models.Model):
     class Meta:
         verbose_name = _("入户走访")
         verbose_name_plural = _("入户走访")
-        indexes = [models.Index(fields=["visited_on"], name="visit_day_idx")]
+        indexes = [
+            models.Index(fields=["visited_on"], name="visit_day_idx"),
+            models.Index(fields=["house", "visited_on"], name="visit_house_day_idx"),  # building coverage
+        ]
 
     def __str__(self) -> str:
         return f"{self.house} {self.visited_on}"

@@ -43,6 +43,8 @@ PAGE_SIZE = 50
 # "200+" says enough on a list page; the exact totals are on the dashboard and area pages
 COUNT_CAP = 200
 SEARCH_LIMIT = 50
+#: household order, see the module docstring
+PERSON_LIST_ORDER = ("area__path", "name", "pk")
 # above this, the string sorts after every string that starts with the prefix
 _MAX_CHAR = "\U0010ffff"
 
@@ -200,17 +202,26 @@ def area_children(*, user: User, area: Area, limit: int = 500) -> list[Area]:
 
 
 def area_choices(*, user: User, capability: str = Capability.VIEW, limit: int = 500) -> list[Area]:
-    """Visible areas for a filter select: down to the complexes, or two levels below
-    the user's own grants when those sit deeper (a community worker gets its
-    buildings); indented by depth in the page. Deeper nodes come from area pages."""
+    """Visible areas for a filter select, in tree order: down to the complexes, or
+    two levels below the user's own grants when those sit deeper (a community
+    worker gets its buildings). Deeper nodes are reached from the area pages.
+
+    Read level by level through ``parent`` (one small indexed query per level)
+    rather than as the whole subtree filtered by depth, which would visit every
+    house under a street or district."""
     roots = area_roots(user=user, capability=capability)
     if not roots:
         return []
     max_depth = max(LEVEL_DEPTH[AreaLevel.COMPLEX], min(root.depth for root in roots) + 2)
-    return list(
-        Area.objects.visible_to(user, capability).active().filter(depth__lte=max_depth)
-        .exclude(level=AreaLevel.HOUSE).order_by("path")[:limit]
-    )
+    found, parents = list(roots), [root.pk for root in roots if root.depth < max_depth]
+    while parents and len(found) < limit:
+        children = list(
+            Area.objects.visible_to(user, capability).active().filter(parent_id__in=parents)
+            .exclude(level=AreaLevel.HOUSE).order_by("path")[: limit - len(found)]
+        )
+        found += children
+        parents = [child.pk for child in children if child.depth < max_depth]
+    return sorted(found, key=lambda area: area.path)
 
 
 def area_search(
@@ -303,62 +314,62 @@ def person_search(*, user: User, query: str, kind: str | None = None) -> tuple[S
     """
     query = query.strip()
     used = SearchKind(kind) if kind else guess_search_kind(query)
-    visible = Person.objects.visible_to(user)
     compact = re.sub(r"\s+", "", query).upper()
+    everyone = Person.objects.all()
     if used == SearchKind.ID_TAIL:
-        found = visible.filter(id_tail=compact[-4:])
+        found = _visible_matches(user, everyone.filter(id_tail=compact[-4:]))
     elif used == SearchKind.PHONE:
-        found = people_find_by_phone(visible, compact)
+        found = _visible_matches(user, people_find_by_phone(everyone, compact))
     elif used == SearchKind.ID_NUMBER:
         # the unique index leads with id_type: naming every type lets it be used
-        found = people_find_by_id_number(visible.filter(id_type__in=Person.IdType.values), compact)
+        found = _visible_matches(user, people_find_by_id_number(everyone.filter(id_type__in=Person.IdType.values), compact))
     elif used == SearchKind.NAME_CONTAINS:
-        found = visible.filter(name__contains=query)
+        found = Person.objects.visible_to(user).filter(name__contains=query).order_by("name", "pk")
     elif used == SearchKind.ADDRESS:
-        found = _people_at_address(user, visible, query)
+        found = _people_at_address(user, query)
     else:
-        found = _by_name_prefix(visible, query)
+        found = _visible_matches(user, everyone.filter(prefix_q("name", query)))
         if not kind and not found.exists():
-            used, found = SearchKind.ADDRESS, _people_at_address(user, visible, query)
-    return used, _person_rows(found).order_by("name", "pk")
+            used, found = SearchKind.ADDRESS, _people_at_address(user, query)
+    return used, _person_rows(found)
 
 
-#: a name prefix shared by fewer people than this is searched in two steps
-NAME_CANDIDATES = 2000
+#: a search matching at most this many people city-wide is scoped in two steps
+MATCH_CANDIDATES = 2000
 
 
-def _by_name_prefix(visible: QuerySet, prefix: str) -> QuerySet:
-    """Visible people whose name starts with ``prefix``.
+def _visible_matches(user: User, matches: QuerySet) -> QuerySet:
+    """The people among ``matches`` (an indexed, selective filter over everyone)
+    that ``user`` may see, ordered by name.
 
-    PostgreSQL's statistics cannot tell how many names start with two given
-    Chinese characters (the range lies inside one histogram bucket, so it guesses
-    one row), and with that guess it rescans the user's whole subtree once per
-    matching name: 850 ms for "王秀" in one community. So a prefix shared by few
-    people is looked up first on its own (ids only, from the name index), and the
-    scoped query then gets those ids, a count the planner can trust. A common
-    prefix ("王") is estimated well and goes straight to the scoped query.
+    Scoping such a search in one query leaves PostgreSQL guessing how many rows
+    each side holds: it cannot estimate a subtree (a range of paths inside one
+    histogram bucket) nor two Chinese characters of a name prefix, guesses one or
+    two rows for each and rescans the whole subtree once per matching name
+    (850 ms for "王秀" in one community). So the matches are read first on their
+    own, ids and areas only; ``Area.objects.visible_to`` says which of their
+    areas the user sees; the page then loads those people by primary key.
+
+    A match too common for that ("王": 7% of a city) is estimated well, and
+    walking the user's subtree in household order finds a page of it at once.
     """
-    if len(prefix) >= 2:
-        ids = list(
-            Person.objects.filter(prefix_q("name", prefix)).order_by().values_list("pk", flat=True)[: NAME_CANDIDATES + 1]
-        )
-        if len(ids) <= NAME_CANDIDATES:
-            return visible.filter(pk__in=ids)
-    return visible.filter(prefix_q("name", prefix))
+    rows = list(matches.order_by().values_list("pk", "area_id")[: MATCH_CANDIDATES + 1])
+    if len(rows) > MATCH_CANDIDATES:
+        return (Person.objects.visible_to(user) & matches).order_by(*PERSON_LIST_ORDER)
+    seen = set(Area.objects.visible_to(user).filter(pk__in={area for _pk, area in rows}).values_list("pk", flat=True))
+    return Person.objects.filter(pk__in=[pk for pk, area in rows if area in seen]).order_by("name", "pk")
 
 
-def _people_at_address(user: User, visible: QuerySet, query: str) -> QuerySet:
+def _people_at_address(user: User, query: str) -> QuerySet:
+    """Visible people living at or under the areas an address names, in household order."""
+    visible = Person.objects.visible_to(user)
     areas = area_search(user=user, query=query, limit=20)
     if not areas:
         return visible.none()
     condition = Q()
     for area in areas:
         condition |= subtree_q("area__path", area.path)
-    return visible.filter(condition)
-
-
-#: household order, see the module docstring
-PERSON_LIST_ORDER = ("area__path", "name", "pk")
+    return visible.filter(condition).order_by(*PERSON_LIST_ORDER)
 
 
 def person_list(

@@ -6,7 +6,9 @@ app_name = "registry"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("home/counts/", views.home_counts, name="home_counts"),
     path("areas/<int:pk>/", views.area_detail, name="area_detail"),
+    path("areas/<int:pk>/counts/", views.area_counts, name="area_counts"),
     path("find/", views.person_find, name="person_find"),
     path("picker/", views.picker, name="picker"),
     path("people/", views.person_list, name="person_list"),
