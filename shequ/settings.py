@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "shequ.exchange",
     "shequ.cases",
     "shequ.meetings",
+    "shequ.open311",
 ]
 
 MIDDLEWARE = [

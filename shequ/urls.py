@@ -11,5 +11,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("shequ.accounts.urls")),
     path("exchange/", include("shequ.exchange.urls")),
+    path("cases/", include("shequ.cases.urls")),
+    path("meetings/", include("shequ.meetings.urls")),
+    path("open311/v2/", include("shequ.open311.urls")),
     path("", include("shequ.registry.urls")),
 ]

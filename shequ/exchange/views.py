@@ -76,8 +76,8 @@ def confirm(request: HttpRequest) -> HttpResponse:
 
 def _report_page(request: HttpRequest, report: ImportReport, *, token: str) -> HttpResponse:
     return render(request, "exchange/report.html", {
-        "report": report, "kind_label": IMPORTERS[report.kind].label, "confirm_form": ConfirmForm(initial={"token": token}),
-        "token": token,
+        "report": report, "kind_label": IMPORTERS[report.kind].label, "token": token,
+        "confirm_form": ConfirmForm(initial={"token": token}),
     }, status=200 if report.ok else 422)
 
 

@@ -24,7 +24,8 @@ from shequ.registry.models.area import AreaLevel
 from shequ.registry.selectors import SEARCH_KIND_CHOICES
 
 BLANK = [("", "—")]
-DATE_INPUT = forms.DateInput(attrs={"type": "date"})
+# <input type="date"> only takes ISO dates, whatever the locale formats dates as
+DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
 def add_service_errors(form: forms.Form, exc: ValidationError, field_map: dict[str, str] | None = None) -> None:

@@ -185,7 +185,8 @@ def area_ancestors(*, user: User, area: Area) -> list[tuple[Area, bool]]:
 def area_children(*, user: User, area: Area, limit: int = 500) -> list[Area]:
     """Children of a visible area with the people and houses below each, counted
     in one query per table (a filtered COUNT per child over the area's subtree)."""
-    children = list(Area.objects.visible_to(user).filter(parent=area).order_by("name")[:limit])
+    # by code: official codes and the demo's zero-padded ones sort naturally ("2号楼" before "10号楼")
+    children = list(Area.objects.visible_to(user).filter(parent=area).order_by("code")[:limit])
     if not children:
         return children
     counts = {}
@@ -322,7 +323,8 @@ def person_search(*, user: User, query: str, kind: str | None = None) -> tuple[S
         found = _visible_matches(user, people_find_by_phone(everyone, compact))
     elif used == SearchKind.ID_NUMBER:
         # the unique index leads with id_type: naming every type lets it be used
-        found = _visible_matches(user, people_find_by_id_number(everyone.filter(id_type__in=Person.IdType.values), compact))
+        any_type = everyone.filter(id_type__in=Person.IdType.values)
+        found = _visible_matches(user, people_find_by_id_number(any_type, compact))
     elif used == SearchKind.NAME_CONTAINS:
         found = Person.objects.visible_to(user).filter(name__contains=query).order_by("name", "pk")
     elif used == SearchKind.ADDRESS:

@@ -91,7 +91,8 @@ class AreaImporter(Importer):
                 "parent": code, "expected": expected.label if expected else "-"})
 
     def write(self, rows: list[Row]) -> list[int]:
-        ids = {ref.code: (ref.id, ref.path) for ref in areas_by_code(self.actor, {r["parent_code"] for r in rows}).values()}
+        parents = areas_by_code(self.actor, {row["parent_code"] for row in rows})
+        ids = {ref.code: (ref.id, ref.path) for ref in parents.values()}
         by_depth: dict[int, list[Row]] = defaultdict(list)
         for row in rows:
             by_depth[LEVEL_DEPTH[AreaLevel(row["level"])]].append(row)

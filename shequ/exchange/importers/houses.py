@@ -74,7 +74,9 @@ class HouseImporter(Importer):
         for key, lookup in self.lookups.items():
             row[key] = cells.parse(key, lambda value, lookup=lookup: pick(lookup, value, _("不是可选的值。")),
                                    self.defaults[key])
-        code = cells.get("code") or (f"{row['unit_code']}-{row['number']}" if row["unit_code"] and row["number"] else "")
+        code = cells.get("code")
+        if not code and row["unit_code"] and row["number"]:
+            code = f"{row['unit_code']}-{row['number']}"
         try:
             row["code"] = validate_area_code(AreaLevel.HOUSE, code) if code else ""
         except ValidationError as exc:

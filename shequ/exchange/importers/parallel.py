@@ -1,9 +1,9 @@
 """Check a large CSV people file in several processes.
 
-The file is cut into byte blocks at line ends; a cut is only made where the
+The file is cut into byte ranges at line ends; a cut is only made where the
 number of quote characters so far is even, so a quoted cell holding a line break
-is never split. Workers parse, check and protect their blocks and send back the
-spool text; the importing process numbers the rows and keeps the order.
+is never split. Workers read, parse, check and protect their ranges and send back
+the spool text; the importing process numbers the rows and keeps the order.
 
 Safe for GBK/GB18030 and UTF-8: neither uses the bytes of '"' or newline inside a
 multi-byte character.
@@ -18,8 +18,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from django.utils import translation
+from django.utils.translation import gettext as _
 
 from shequ.exchange.importers.people_rows import CleanedRows, PeopleCleaner
+from shequ.exchange.importers.reading import FileRefused
 
 BLOCK_BYTES = 1 << 20
 
@@ -47,24 +49,28 @@ def body_offset(path: Path, encoding: str) -> int:
         position = newline + 1
 
 
-def blocks(path: Path, offset: int, size: int = BLOCK_BYTES) -> Iterator[bytes]:
-    """Whole records, about ``size`` bytes at a time."""
+def block_ranges(path: Path, offset: int, size: int = BLOCK_BYTES) -> list[tuple[int, int]]:
+    """(start, end) byte ranges of whole records, about ``size`` bytes each.
+
+    Workers read their ranges themselves: only offsets cross the process boundary.
+    """
+    ranges = []
     with open(path, "rb") as fh:
         fh.seek(offset)
-        carry = b""
+        start, carry = offset, b""
         while True:
             block = fh.read(size)
             if not block:
                 if carry:
-                    yield carry
-                return
+                    ranges.append((start, start + len(carry)))
+                return ranges
             data = carry + block
             cut = data.rfind(b"\n") + 1
             if cut == 0 or data.count(b'"', 0, cut) % 2:
                 carry = data  # no record end yet, or inside a quoted cell: read on
                 continue
-            yield data[:cut]
-            carry = data[cut:]
+            ranges.append((start, start + cut))
+            start, carry = start + cut, data[cut:]
 
 
 def _start_worker(cleaner: PeopleCleaner) -> None:
@@ -74,12 +80,20 @@ def _start_worker(cleaner: PeopleCleaner) -> None:
     translation.activate(cleaner.language)
 
 
-def _clean_block(job: tuple[bytes, str, str]) -> CleanedRows:
-    data, encoding, dialect = job
-    text = data.decode("utf-8" if encoding == "utf-8-sig" else encoding)
-    # row numbers relative to the block; the parent shifts them
-    rows = enumerate(csv.reader(io.StringIO(text, newline=""), dialect=dialect))
-    result = _worker_cleaner.clean(rows, previewed=0)
+def _clean_block(job: tuple[str, int, int, str, str]) -> CleanedRows:
+    path, start, end, encoding, dialect = job
+    with open(path, "rb") as fh:
+        fh.seek(start)
+        data = fh.read(end - start)
+    try:
+        text = data.decode("utf-8" if encoding == "utf-8-sig" else encoding)
+        # row numbers relative to the block; the parent shifts them
+        rows = enumerate(csv.reader(io.StringIO(text, newline=""), dialect=dialect))
+        result = _worker_cleaner.clean(rows, previewed=0)
+    except UnicodeDecodeError:
+        raise FileRefused(_("文件中有无法按 %(encoding)s 解码的内容。") % {"encoding": encoding}) from None
+    except csv.Error as exc:
+        raise FileRefused(_("CSV 格式错误：%(error)s") % {"error": exc}) from None
     result.text = ["".join(result.text)]  # one string pickles far faster than thousands
     return result
 
@@ -88,7 +102,8 @@ def clean_in_parallel(path: Path, *, encoding: str, dialect: str, cleaner: Peopl
                       workers: int) -> Iterator[CleanedRows]:
     """Cleaned blocks in file order, with file row numbers."""
     offset_row = 2  # the header is row 1
-    jobs = ((data, encoding, dialect) for data in blocks(path, body_offset(path, encoding)))
+    ranges = block_ranges(path, body_offset(path, encoding))
+    jobs = [(str(path), start, end, encoding, dialect) for start, end in ranges]
     with multiprocessing.get_context("fork").Pool(workers, _start_worker, (cleaner,)) as pool:
         for result in pool.imap(_clean_block, jobs):
             result.shift(offset_row)

@@ -5,15 +5,14 @@ PostgreSQL they go in with COPY under a table lock; on SQLite with bulk_create."
 from __future__ import annotations
 
 import itertools
-from collections import Counter
 import os
 import tempfile
 import time
 from array import array
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import nullcontext
 from datetime import date
-from typing import TextIO
 
 from django.db import connection, transaction
 from django.utils import timezone, translation
@@ -23,8 +22,10 @@ from shequ.exchange.importers import parallel
 from shequ.exchange.importers.base import Importer
 from shequ.exchange.importers.columns import MASK_ID, MASK_PHONE, Column, choice_lookup, normalise_header
 from shequ.exchange.importers.lookups import area_problem, areas_by_code, chunks
-from shequ.exchange.importers.pgcopy import NULL, copy_rows, copy_untext, indexes_suspended, lock_for_insert, reserve_ids
-from shequ.exchange.importers.people_rows import COMMUNITY, HOUSE, MASKED_FIELD, SPOOL_FIELDS, CleanedRows, PeopleCleaner
+from shequ.exchange.importers.pgcopy import (
+    NULL, copy_rows, copy_untext, indexes_suspended, lock_for_insert, reserve_ids,
+)
+from shequ.exchange.importers.people_rows import HOUSE, MASKED_FIELD, SPOOL_FIELDS, CleanedRows, PeopleCleaner
 from shequ.exchange.importers.protect import Protector
 from shequ.exchange.importers.reading import Table
 from shequ.exchange.importers.report import PREVIEW_ROWS
@@ -128,8 +129,8 @@ class PeopleImporter(Importer):
             if not self.rows:
                 return
             # the good rows are checked even when others are bad: one report should name every problem
-            self._check_duplicates_in_file()
             clock = time.perf_counter()
+            self._check_duplicates_in_file()
             with transaction.atomic():
                 if connection.vendor == "postgresql" and not dry_run:
                     lock_for_insert(Person._meta.db_table)
@@ -244,8 +245,9 @@ class PeopleImporter(Importer):
             timings["rebuild indexes"], clock = time.perf_counter() - clock, time.perf_counter()
         if self.tag_links:
             through = Person.care_tags.through._meta.db_table
-            copy_rows(through, ("person_id", "caretag_id"),
-                      (f"{first + index}\t{tag}\n" for index, tags in self.tag_links for tag in tags))
+            with indexes_suspended(through) if bulk else nullcontext():
+                copy_rows(through, ("person_id", "caretag_id"),
+                          (f"{first + index}\t{tag}\n" for index, tags in self.tag_links for tag in tags))
             timings["copy care tags"] = time.perf_counter() - clock
         return first, first + count - 1
 

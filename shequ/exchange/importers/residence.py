@@ -42,7 +42,8 @@ class ResidenceImporter(Importer):
         self.lookups = {key: choice_lookup(self._columns[key].choices()) for key in ("relation", "population_type")}
 
     def clean_row(self, cells: Cells) -> Row | None:
-        row: Row = {"id_number": normalise_id_number(cells.required("id_number")), "house_code": cells.required("house_code")}
+        row: Row = {"id_number": normalise_id_number(cells.required("id_number")),
+                    "house_code": cells.required("house_code")}
         for key, lookup in self.lookups.items():
             raw = cells.required(key)
             row[key] = cells.parse(key, lambda value, lookup=lookup: pick(lookup, value, _("不是可选的值。"))) if raw else None

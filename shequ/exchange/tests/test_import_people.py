@@ -253,22 +253,27 @@ def test_parallel_import_writes_the_notes_intact(tree, worker, tmp_path):
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="COPY and index rebuilds are PostgreSQL's")
-def test_the_bulk_path_rebuilds_every_index_and_constraint(tree, worker, person_a, tmp_path):
+def test_the_bulk_path_rebuilds_every_index_and_constraint(tree, worker, person_a, tmp_path, tags):
     def catalogue():
+        found = []
         with connection.cursor() as cursor:
-            cursor.execute("SELECT indexdef FROM pg_indexes WHERE tablename = 'registry_person' ORDER BY 1")
-            indexes = [row[0] for row in cursor.fetchall()]
-            cursor.execute("SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
-                           "WHERE conrelid = 'registry_person'::regclass ORDER BY 1")
-            return indexes, cursor.fetchall()
+            for table in ("registry_person", "registry_person_care_tags"):
+                cursor.execute("SELECT indexdef FROM pg_indexes WHERE tablename = %s ORDER BY 1", [table])
+                found.append([row[0] for row in cursor.fetchall()])
+                cursor.execute("SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+                               "WHERE conrelid = %s::regclass ORDER BY 1", [table])
+                found.append(cursor.fetchall())
+        return found
 
     before = catalogue()
-    rows = [HEADER] + [person_row(tree.house_a.area.code) for _ in range(20)]
+    rows = [HEADER] + [person_row(tree.house_a.area.code, tags="残疾人") for _ in range(20)]
 
     report = run(worker, write_table(tmp_path, rows), bulk_min_rows=1)
 
     assert report.ok and Person.objects.count() == 21
+    assert Person.care_tags.through.objects.count() == 20
     assert catalogue() == before
+    assert len(before[0]) == 7 and len(before[2]) == 4  # the person and care-tag indexes were there to rebuild
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="COPY is PostgreSQL's")
@@ -292,3 +297,14 @@ def test_the_batch_protector_writes_what_pii_reads():
     assert protector.encrypt(number) != cipher  # a fresh nonce each time
     assert protector.digest("id", number) == pii.digest("id", number)
     assert protector.digest("phone", "13812345678") == pii.digest("phone", "13812345678")
+
+
+def test_it_refuses_a_file_whose_encoding_changes_midway(tree, worker, tmp_path):
+    path = tmp_path / "mixed.csv"
+    good = "\n".join(",".join(person_row(tree.house_a.area.code)) for _ in range(6000))  # past the sniffed start
+    path.write_bytes(",".join(HEADER).encode() + b"\n" + good.encode() + b"\n" + "王五".encode("gbk") + b",x\n")
+
+    for options in ({"workers": 1}, {"workers": 2, "parallel_min_bytes": 0}):
+        report = run(worker, path, **options)
+        assert [p.row for p in report.problems] == [0] and "解码" in report.problems[0].reason
+    assert Person.objects.count() == 0

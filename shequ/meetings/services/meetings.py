@@ -14,7 +14,6 @@ from datetime import date, datetime
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -26,6 +25,7 @@ from shequ.meetings.models import (
 )
 from shequ.meetings.services.case_bridge import case_escalate_to
 from shequ.meetings.services.common import audit, field_error, require_manage
+from shequ.meetings.services.teams import sort_by_role
 from shequ.registry.models import Area
 from shequ.registry.models.area import AreaLevel
 
@@ -201,8 +201,7 @@ def meeting_roster(*, meeting: Meeting) -> list[TeamMember]:
     """The team seats held on the meeting day (weekly meetings only)."""
     if meeting.kind != MeetingKind.WEEKLY:
         return []
-    return list(TeamMember.objects.filter(team__complex_id=meeting.area_id).current(on=meeting.held_on)
-                .order_by("role", "start_date", "pk"))
+    return sort_by_role(TeamMember.objects.filter(team__complex_id=meeting.area_id).current(on=meeting.held_on))
 
 
 def _clean_guests(guests: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
@@ -327,7 +326,3 @@ def decision_complete(*, actor: Actor, decision: Decision) -> Decision:
         audit(actor, "meeting.decision_done", decision.meeting, decision.meeting.area, decision=decision.pk)
     return decision
 
-
-def meetings_held_q(*, kind: str = MeetingKind.WEEKLY) -> Q:
-    """The filter that makes a meeting count as "held" in the figures."""
-    return Q(kind=kind, is_held=True)

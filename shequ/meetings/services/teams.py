@@ -22,6 +22,14 @@ from shequ.registry.models import Area, Organization
 from shequ.registry.models.area import AreaLevel
 
 
+_ROLE_ORDER = {role: index for index, role in enumerate(TeamRole.values)}
+
+
+def sort_by_role(members) -> list[TeamMember]:
+    """Seats in the order the roster lists roles (the "2" first, then the "4")."""
+    return sorted(members, key=lambda member: (_ROLE_ORDER.get(member.role, 99), member.start_date, member.pk))
+
+
 def team_get_or_create(*, complex: Area) -> Team:
     """The team of ``complex``, created on first use (every complex has one)."""
     if complex.level != AreaLevel.COMPLEX:

@@ -17,7 +17,8 @@ from shequ.registry.views.things import (
 )
 
 __all__ = [
-    "area_counts", "area_detail", "facility_create", "facility_delete", "facility_detail", "facility_edit", "facility_list",
+    "area_counts", "area_detail", "facility_create", "facility_delete", "facility_detail", "facility_edit",
+    "facility_list",
     "home", "home_counts", "house_create", "house_detail", "house_edit", "house_list", "member_add", "member_end",
     "organization_create", "organization_delete", "organization_detail", "organization_edit", "organization_list",
     "person_create", "person_delete", "person_detail", "person_edit", "person_find", "person_list", "person_reveal",

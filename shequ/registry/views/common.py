@@ -37,6 +37,19 @@ def require_change(request: HttpRequest, area: Area) -> None:
         raise PermissionDenied
 
 
+def change_required(view: Callable) -> Callable:
+    """Create pages: only for users who may change something somewhere (403 otherwise)."""
+    from functools import wraps
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs):
+        if not user_can(request.user, Capability.CHANGE):
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
 def is_htmx(request: HttpRequest) -> bool:
     return bool(getattr(request, "htmx", False))
 

@@ -13,7 +13,9 @@ from shequ.accounts.scope import user_can
 from shequ.registry import selectors, services
 from shequ.registry.forms import HouseCreateForm, HouseEditForm, HouseFilterForm, initial_from
 from shequ.registry.models import Vehicle
-from shequ.registry.views.common import actor_of, fetch_or_404, render_list, require_change, submit
+from shequ.registry.views.common import (
+    actor_of, change_required, fetch_or_404, render_list, require_change, submit,
+)
 
 
 @login_required
@@ -40,6 +42,7 @@ def house_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+@change_required
 def house_create(request: HttpRequest) -> HttpResponse:
     form = HouseCreateForm(request.POST or None, user=request.user, initial=_initial_unit(request))
     house = submit(request, form, lambda data: services.house_create(actor=actor_of(request), **data),

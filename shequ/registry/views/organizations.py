@@ -15,7 +15,8 @@ from shequ.registry import selectors, services
 from shequ.registry.forms import EndDateForm, MemberAddForm, OrganizationFilterForm, OrganizationForm, initial_from
 from shequ.registry.models import Organization, OrganizationMember
 from shequ.registry.views.common import (
-    actor_of, confirm_delete, error_messages, fetch_or_404, is_htmx, render_list, require_change, submit,
+    actor_of, change_required, confirm_delete, error_messages, fetch_or_404, is_htmx, render_list, require_change,
+    submit,
 )
 
 MEMBERS = "registry/organization_detail_fragment_members.html"
@@ -57,6 +58,7 @@ def _save(request: HttpRequest, organization: Organization | None):
 
 
 @login_required
+@change_required
 def organization_create(request: HttpRequest) -> HttpResponse:
     form = OrganizationForm(request.POST or None, user=request.user)
     organization = submit(request, form, _save(request, None), success=_("已添加组织。"))

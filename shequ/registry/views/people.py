@@ -18,7 +18,9 @@ from shequ.registry import selectors, services
 from shequ.registry.codes import ethnicity_name, political_status_name
 from shequ.registry.forms import PersonCreateForm, PersonEditForm, PersonFilterForm, add_service_errors
 from shequ.registry.models import Person
-from shequ.registry.views.common import actor_of, confirm_delete, fetch_or_404, render_list, require_change
+from shequ.registry.views.common import (
+    actor_of, change_required, confirm_delete, fetch_or_404, render_list, require_change,
+)
 
 
 @login_required
@@ -28,8 +30,8 @@ def person_list(request: HttpRequest) -> HttpResponse:
         user=request.user, area=form.value("area", None), query=form.value("q"), care_tag=form.value("care_tag"),
         population_type=form.value("population_type"), id_type=form.value("id_type"),
     )
-    return render_list(request, template="registry/person_list.html", fragment="registry/person_list_fragment_table.html",
-                       form=form, queryset=people)
+    return render_list(request, template="registry/person_list.html",
+                       fragment="registry/person_list_fragment_table.html", form=form, queryset=people)
 
 
 def person_context(request: HttpRequest, person: Person) -> dict:
@@ -73,6 +75,7 @@ def person_reveal(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+@change_required
 def person_create(request: HttpRequest) -> HttpResponse:
     form = PersonCreateForm(request.POST or None, user=request.user, initial=_initial_area(request))
     if request.method == "POST" and form.is_valid():

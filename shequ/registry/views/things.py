@@ -14,7 +14,7 @@ from shequ.registry import selectors, services
 from shequ.registry.forms import FacilityFilterForm, FacilityForm, VehicleFilterForm, VehicleForm, initial_from
 from shequ.registry.models import Facility, Vehicle
 from shequ.registry.views.common import (
-    actor_of, confirm_delete, fetch_or_404, render_list, require_change, submit,
+    actor_of, change_required, confirm_delete, fetch_or_404, render_list, require_change, submit,
 )
 
 
@@ -48,6 +48,7 @@ def _save_vehicle(request: HttpRequest, vehicle: Vehicle | None):
 
 
 @login_required
+@change_required
 def vehicle_create(request: HttpRequest) -> HttpResponse:
     form = VehicleForm(request.POST or None, user=request.user)
     vehicle = submit(request, form, _save_vehicle(request, None), success=_("已添加车辆。"))
@@ -105,6 +106,7 @@ def _save_facility(request: HttpRequest, facility: Facility | None):
 
 
 @login_required
+@change_required
 def facility_create(request: HttpRequest) -> HttpResponse:
     form = FacilityForm(request.POST or None, user=request.user)
     facility = submit(request, form, _save_facility(request, None), success=_("已添加设施。"))
