@@ -98,6 +98,14 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
         "transaction_mode": "IMMEDIATE",
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+if DATABASES["default"]["ENGINE"].endswith("postgresql") and os.environ.get("SHEQU_DB_POOL", "0") != "0":
+    # Under ASGI every request runs on a thread of its own, so per-thread persistent
+    # connections are never reused: each request would open (and strand) one. A pool
+    # (psycopg_pool) lends them instead. SHEQU_DB_POOL is the pool's maximum size.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0  # Django refuses persistent connections with a pool
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": 2, "max_size": int(os.environ["SHEQU_DB_POOL"]), "timeout": 10,
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"

@@ -119,34 +119,6 @@ def category_choices() -> list[tuple[int, str]]:
     return choices
 
 
-_LABEL_SPLIT = re.compile(r"\s*(?:[>/|\\＞／、,，-]|—|->)\s*")
-
-
-def hotline_label_index(categories: list[Category] | None = None) -> dict[str, Category]:
-    """{name the hotline uses: category}, from each category's name and hotline labels."""
-    categories = categories if categories is not None else list(Category.objects.filter(is_active=True))
-    index: dict[str, Category] = {}
-    for category in sorted(categories, key=lambda c: c.parent_id is not None):
-        # children are added last: a label claimed twice goes to the more specific category
-        for label in [category.name, *category.hotline_labels.split("|")]:
-            if label.strip():
-                index[label.strip()] = category
-    return index
-
-
-def category_for_hotline_label(label: str, index: dict[str, Category] | None = None) -> Category | None:
-    """The category of a hotline classification such as "城乡建设>环境卫生>垃圾清运":
-    the most specific segment we know wins."""
-    index = index if index is not None else hotline_label_index()
-    label = (label or "").strip()
-    if label in index:
-        return index[label]
-    for segment in reversed(_LABEL_SPLIT.split(label)):
-        if segment in index:
-            return index[segment]
-    return None
-
-
 # --- what a page may offer --------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from shequ.accounts.models import User
-from shequ.cases.models import Category, Urgency
+from shequ.cases.models import Case, Category, Urgency
 from shequ.core.scoping import subtree_q
 from shequ.meetings.models import MeetingKind, TeamMember, TeamRole
 from shequ.meetings.services.common import MANAGE
@@ -122,8 +122,6 @@ class DecisionForm(forms.Form):
 
     def __init__(self, *args, owners, cases, **kwargs):
         super().__init__(*args, **kwargs)
-        from shequ.cases.models import Case
-
         self.fields["owner"].queryset = owners
         self.fields["owner"].label_from_instance = lambda member: f"{member.get_role_display()} {member.name}"
         self.fields["case"].queryset = Case.objects.filter(pk__in=[case.pk for case in cases]).order_by("number")

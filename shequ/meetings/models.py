@@ -54,6 +54,7 @@ class TeamMemberQuerySet(ScopedQuerySet):
 #: roles a team may fill with several holders at once: a complex can have an owners'
 #: committee and a property management committee (物管会) or 协治委 side by side
 MULTI_HOLDER_ROLES = frozenset({TeamRole.SELF_GOVERNANCE})
+_OPEN_SINGLE_HOLDER_SEAT = Q(end_date__isnull=True) & ~Q(role__in=[role.value for role in sorted(MULTI_HOLDER_ROLES)])
 
 
 class TeamMember(models.Model):
@@ -85,7 +86,7 @@ class TeamMember(models.Model):
                                    name="teammember_end_after_start"),
             # one open-ended seat per single-holder role; overlapping dated seats are refused by the service
             models.UniqueConstraint(fields=["team", "role"],
-                                    condition=Q(end_date__isnull=True) & ~Q(role__in=[role.value for role in sorted(MULTI_HOLDER_ROLES)]),
+                                    condition=_OPEN_SINGLE_HOLDER_SEAT,
                                     name="teammember_one_open_seat_per_role"),
         ]
 

@@ -32,14 +32,14 @@ def can_manage(user: User, area: Area) -> bool:
 # --- teams --------------------------------------------------------------------------------------------------------
 
 def complex_list(*, user: User, query: str = "") -> QuerySet:
-    """Complexes whose teams the user may see, with the number of seats held today."""
+    """Complexes whose teams the user may see, with the number of roles filled today."""
     today = timezone.localdate()
     current = Q(team__members__start_date__lte=today) & (
         Q(team__members__end_date__isnull=True) | Q(team__members__end_date__gt=today))
     complexes = Area.objects.visible_to(user, VIEW).active().filter(level=AreaLevel.COMPLEX)
     if query:
         complexes = complexes.filter(name__contains=query)
-    return complexes.annotate(seats=Count("team__members", filter=current)).order_by("path")
+    return complexes.annotate(roles_filled=Count("team__members__role", filter=current, distinct=True)).order_by("path")
 
 
 def complex_get(*, user: User, pk: int) -> Area:
@@ -121,6 +121,16 @@ def meetings_held_counts(*, area: Area, start: date, end: date, kind: str = Meet
     return dict(rows)
 
 
+def visits_made_counts(*, area: Area, start: date, end: date) -> dict[int, int]:
+    """{complex id: visits made} in ``area``'s subtree between two days (inclusive),
+    one grouped query: a house's complex is three levels up (unit, building, complex)."""
+    rows = (Visit.objects.filter(subtree_q("house__area__path", area.path), visited_on__gte=start,
+                                 visited_on__lte=end)
+            .values("house__area__parent__parent__parent_id").annotate(count=Count("pk"))
+            .values_list("house__area__parent__parent__parent_id", "count"))
+    return dict(rows)
+
+
 # --- visits -------------------------------------------------------------------------------------------------------
 
 def visit_list(*, user: User, complex: Area | None = None, start: date | None = None,
@@ -184,6 +194,6 @@ def common_problem_list(*, user: User, status: str = "") -> QuerySet:
 
 
 def common_problem_get(*, user: User, pk: int) -> CommonProblem:
+    cases = Case.objects.select_related("complex").order_by("complex__path", "received_at")
     return (CommonProblem.objects.visible_to(user, VIEW).select_related("area", "category")
-            .prefetch_related(Prefetch("cases", queryset=Case.objects.select_related("complex").order_by("complex__path", "received_at")))
-            .get(pk=pk))
+            .prefetch_related(Prefetch("cases", queryset=cases)).get(pk=pk))

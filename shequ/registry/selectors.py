@@ -330,7 +330,8 @@ def person_search(*, user: User, query: str, kind: str | None = None) -> tuple[S
     elif used == SearchKind.ADDRESS:
         found = _people_at_address(user, query)
     else:
-        found = _visible_matches(user, everyone.filter(prefix_q("name", query)))
+        # one character is a surname, shared by thousands: skip counting the candidates
+        found = _visible_matches(user, everyone.filter(prefix_q("name", query)), common=len(query) == 1)
         if not kind and not found.exists():
             used, found = SearchKind.ADDRESS, _people_at_address(user, query)
     return used, _person_rows(found)
@@ -340,7 +341,7 @@ def person_search(*, user: User, query: str, kind: str | None = None) -> tuple[S
 MATCH_CANDIDATES = 2000
 
 
-def _visible_matches(user: User, matches: QuerySet) -> QuerySet:
+def _visible_matches(user: User, matches: QuerySet, *, common: bool = False) -> QuerySet:
     """The people among ``matches`` (an indexed, selective filter over everyone)
     that ``user`` may see, ordered by name.
 
@@ -355,8 +356,8 @@ def _visible_matches(user: User, matches: QuerySet) -> QuerySet:
     A match too common for that ("王": 7% of a city) is estimated well, and
     walking the user's subtree in household order finds a page of it at once.
     """
-    rows = list(matches.order_by().values_list("pk", "area_id")[: MATCH_CANDIDATES + 1])
-    if len(rows) > MATCH_CANDIDATES:
+    rows = [] if common else list(matches.order_by().values_list("pk", "area_id")[: MATCH_CANDIDATES + 1])
+    if common or len(rows) > MATCH_CANDIDATES:
         return (Person.objects.visible_to(user) & matches).order_by(*PERSON_LIST_ORDER)
     seen = set(Area.objects.visible_to(user).filter(pk__in={area for _pk, area in rows}).values_list("pk", flat=True))
     return Person.objects.filter(pk__in=[pk for pk, area in rows if area in seen]).order_by("name", "pk")

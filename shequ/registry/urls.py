@@ -13,6 +13,7 @@ urlpatterns = [
     path("picker/", views.picker, name="picker"),
     path("people/", views.person_list, name="person_list"),
     path("people/new/", views.person_create, name="person_create"),
+    # person lists link to "<person_list><pk>/" without a reverse() per row: keep the two in step
     path("people/<int:pk>/", views.person_detail, name="person_detail"),
     path("people/<int:pk>/edit/", views.person_edit, name="person_edit"),
     path("people/<int:pk>/delete/", views.person_delete, name="person_delete"),

@@ -6,7 +6,9 @@ The rule (documented for staff on the upload page):
   complex and the same category, were received at most ``WINDOW`` (7 days)
   apart, and either came from the same phone number (compared by its keyed
   digest, never in clear) or describe the problem in nearly the same words
-  (character-bigram Jaccard similarity of the descriptions >= ``SIMILARITY``).
+  (character-bigram Jaccard similarity of the descriptions >= ``SIMILARITY``,
+  set phrases and particles left out, and the addresses not naming two
+  different buildings or houses).
 
   The case can be an open case already in the platform, or an earlier row of
   the same file (rows are compared in the order they were received).
@@ -31,13 +33,27 @@ SIMILARITY = 0.6
 MIN_BIGRAMS = 6
 
 _NOISE = re.compile(r"[\W_]+", re.UNICODE)
+#: the operators' set phrases and the particles that rewordings add or drop: they say
+#: nothing about the problem, and two different problems told in the same phrases
+#: would otherwise look alike
+_BOILERPLATE = re.compile(
+    "|".join(("市民来电反映", "来电人反映", "来电反映", "市民反映", "诉求人反映", "来电人称", "来电称", "该小区", "希望尽快处理",
+              "要求尽快处理", "希望尽快解决", "要求尽快解决", "请相关部门", "请尽快处理", "希望相关部门", "予以解决",
+              "予以处理", "[的了吗呢啊吧着呀嘛哦]"))
+)
 
 
 def signature(text: str) -> frozenset[str]:
-    """Character bigrams of the text without spaces and punctuation: Chinese has no
-    word breaks, and bigrams survive small rewordings and reordered clauses."""
-    folded = _NOISE.sub("", unicodedata.normalize("NFKC", text).lower())
+    """Character bigrams of the text without spaces, punctuation and set phrases:
+    Chinese has no word breaks, and bigrams survive small rewordings and reordered clauses."""
+    folded = _BOILERPLATE.sub("", _NOISE.sub("", unicodedata.normalize("NFKC", text).lower()))
     return frozenset(folded[i : i + 2] for i in range(len(folded) - 1))
+
+
+def same_place(a: str, b: str) -> bool:
+    """Do two area paths allow the same spot? The complex allows any of its buildings;
+    building 3 and building 5 of it do not allow each other."""
+    return not a or not b or a.startswith(b) or b.startswith(a)
 
 
 def similarity(a: frozenset[str], b: frozenset[str]) -> float:
@@ -54,6 +70,7 @@ class Candidate:
     received_at: datetime
     phone_digest: str
     description: str
+    place: str = ""  # area path: the complex, or a building, unit or house in it
     number: str = ""
     case_id: int | None = None
     row: int | None = None
@@ -127,6 +144,8 @@ class DuplicateFinder:
             if len(mine) < MIN_BIGRAMS:
                 continue
             for candidate in timeline.around(row.received_at, self.window):
+                if not same_place(row.place, candidate.place):
+                    continue
                 theirs = candidate.signature
                 shorter, longer = sorted((len(mine), len(theirs)))
                 if not longer or shorter / longer < self.threshold:

@@ -28,7 +28,7 @@ POLICIES = [
 
 # code, name, group, deadline_class, hotline labels, children. Hotline labels are the "|"-separated
 # names the 12345 hotline uses; each name belongs to one category only, so a hotline path such as
-# "环境卫生>垃圾清运" resolves by its most specific known segment (selectors.category_for_hotline_label).
+# "环境卫生>垃圾清运" resolves by its most specific known segment (shequ.cases.hotline.mapper).
 CATEGORIES = [
     ("sanitation", "环境卫生", "sanitation", "ordinary", "环境卫生|市容环境|市容环卫", [
         ("garbage", "垃圾清运", "sanitation", "ordinary", "垃圾清运|生活垃圾|垃圾堆放|建筑垃圾"),

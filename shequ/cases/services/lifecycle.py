@@ -343,7 +343,13 @@ def _escalate(case: Case, actor: Actor, reason: str, *, at: datetime, auto: bool
     case.warned_at = None
     # the new level gets its own time: without it the sweep would escalate again at once
     case.due_at = deadline_for(case.category, case.urgency, at, calendar, table=table)
-    case.save(update_fields=["level", "escalated_at", "warned_at", "due_at", "updated_at"])
+    fields = ["level", "escalated_at", "warned_at", "due_at", "updated_at"]
+    if case.paused_since is not None:
+        # the new deadline starts now: only the pause from here on may move it later
+        case.paused_seconds += max(0, int((at - case.paused_since).total_seconds()))
+        case.paused_since = at
+        fields += ["paused_seconds", "paused_since"]
+    case.save(update_fields=fields)
     record(case, actor, "escalated", from_status=case.status, to_status=case.status, note=reason, at=at, detail={
         "from_level": from_level, "to_level": case.level, "auto": auto, "due_at": case.due_at.isoformat(),
     })
@@ -419,7 +425,7 @@ def cases_warn_due_soon(*, now: datetime, table=None) -> list[Case]:
 
 
 __all__ = [
-    "ALLOWED_FROM", "case_accept", "case_assign", "case_close", "case_confirm", "case_escalate", "case_merge", "case_reopen",
-    "case_resolve", "case_resume", "case_start", "case_wait_on_resident", "cases_escalate_overdue",
+    "ALLOWED_FROM", "case_accept", "case_assign", "case_close", "case_confirm", "case_escalate", "case_merge",
+    "case_reopen", "case_resolve", "case_resume", "case_start", "case_wait_on_resident", "cases_escalate_overdue",
     "cases_warn_due_soon",
 ]

@@ -13,7 +13,7 @@ from django.utils import timezone
 from shequ.accounts.audit import Actor
 from shequ.accounts.models import AuditRecord
 from shequ.cases.models import Case, CaseEvent, CasePhoto, Channel, Status
-from shequ.cases.services import IntakeContext, case_create, case_numbers_reserve, case_prepare
+from shequ.cases.services import IntakeContext, case_numbers_reserve, case_prepare
 from shequ.cases.tests.conftest import SYSTEM, png_upload
 from shequ.core import pii
 

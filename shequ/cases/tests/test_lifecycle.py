@@ -14,7 +14,6 @@ from shequ.accounts.models import AuditRecord
 from shequ.cases import services
 from shequ.cases.deadlines import TZ
 from shequ.cases.models import AssigneeKind, Case, CaseEvent, Channel, Level, Status
-from shequ.cases.tests.conftest import SYSTEM
 from shequ.meetings.models import TeamMember
 
 pytestmark = pytest.mark.django_db
@@ -344,3 +343,15 @@ def test_the_tick_command_reports_what_it_did(make_case, capsys):
     make_case(received_at=timezone.now() - timedelta(days=20))
     call_command("cases_tick")
     assert "escalated 1" in capsys.readouterr().out
+
+
+def test_it_counts_only_the_pause_after_escalating_a_waiting_case(make_case, staff):
+    case = make_case(received_at=at(2026, 11, 20, 9))
+    services.case_accept(actor=staff, case=case, at=at(2026, 11, 20, 9, 30))
+    services.case_wait_on_resident(actor=staff, case=case, note="等待居民开门", at=at(2026, 11, 20, 10))
+    services.case_escalate(actor=staff, case=case, reason="物业不配合", at=at(2026, 11, 23, 9))
+    assert Case.objects.get(pk=case.pk).due_at == at(2026, 12, 2, 18)  # street level: 7 working days from Monday
+    services.case_resume(actor=staff, case=case, at=at(2026, 11, 23, 11))
+    case.refresh_from_db()
+    assert case.due_at == at(2026, 12, 3, 11)  # moved by the two working hours waited since the escalation
+    assert case.paused_seconds == int((at(2026, 11, 23, 11) - at(2026, 11, 20, 10)).total_seconds())

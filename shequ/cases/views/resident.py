@@ -56,13 +56,17 @@ def my_case_list(request: HttpRequest) -> HttpResponse:
 
 
 def _context(request: HttpRequest, case: Case, *, failed_step: str = "", failed_form=None, done: str = "") -> dict:
+    steps = selectors.resident_steps(user=request.user, case=case)
+    errors = form_messages(failed_form) if failed_form is not None and failed_step not in steps else []
     forms = []
-    for step in selectors.resident_steps(user=request.user, case=case):
+    for step in steps:
         form = failed_form if step == failed_step else step_form(step, user=request.user, case=case)
         forms.append((step, STEP_FORMS[step][1], form))
     return {
         "case": case, "events": selectors.case_timeline(case=case), "photos": selectors.case_photos(case=case),
-        "step_forms": forms, "open_step": failed_step, "done": done,
+        # a resolved case opens on the rating form: that is what the resident came for
+        "step_forms": forms, "open_step": failed_step or ("confirm" if "confirm" in steps else ""), "done": done,
+        "errors": errors,
         "address": registry_selectors.address_labels([case.area])[case.area_id],
     }
 

@@ -63,6 +63,8 @@ def case_list(request: HttpRequest) -> HttpResponse:
 def _detail_context(request: HttpRequest, case: Case, *, failed_step: str = "", failed_form=None,
                     done: str = "") -> dict:
     steps = selectors.staff_steps(user=request.user, case=case)
+    # a step that is not offered now (the case moved on meanwhile) shows its refusal at the top
+    errors = form_messages(failed_form) if failed_form is not None and failed_step not in steps else []
     forms = []
     for step in steps:
         form = failed_form if step == failed_step else step_form(step, user=request.user, case=case)
@@ -71,6 +73,7 @@ def _detail_context(request: HttpRequest, case: Case, *, failed_step: str = "", 
         "case": case, "events": selectors.case_timeline(case=case), "photos": selectors.case_photos(case=case),
         "deadline": selectors.deadline_state(case), "step_forms": forms, "open_step": failed_step,
         "address": registry_selectors.address_labels([case.area])[case.area_id], "done": done,
+        "errors": errors,
     }
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django import template
-from django.urls import NoReverseMatch, reverse
 
 from shequ.accounts.scope import user_can
 from shequ.meetings.services.common import VIEW
@@ -30,15 +29,3 @@ def meetings_nav(context) -> dict:
         active = next((name for name, prefixes in NAV_PREFIXES.items() if match.url_name.startswith(prefixes)), "")
     return {"show": user is not None and user_can(user, VIEW), "active": active}
 
-
-@register.simple_tag
-def case_url(case_id: int | None) -> str:
-    """The case page, once the cases app serves one; "" otherwise (plain text then)."""
-    if not case_id:
-        return ""
-    for name in ("cases:case_detail", "cases:detail"):
-        try:
-            return reverse(name, args=[case_id])
-        except NoReverseMatch:
-            continue
-    return ""

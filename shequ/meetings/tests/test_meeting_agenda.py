@@ -35,13 +35,16 @@ def test_the_weekly_agenda_lists_open_cases_of_that_complex_only(tree, category)
 def test_overdue_cases_come_first(tree, category):
     now = timezone.now()
     fresh = make_case(tree.complex_a, category, status="in_progress", received_at=now - timedelta(hours=2))
+    unassigned = make_case(tree.complex_a, category, status="new", received_at=now - timedelta(hours=3))
+    returned = make_case(tree.complex_a, category, status="assigned", escalated_at=now - timedelta(days=1))
     late = make_case(tree.complex_a, category, status="in_progress", received_at=now - timedelta(days=9),
                      due_at=now - timedelta(days=2))
-    later = make_case(tree.complex_a, category, status="in_progress", received_at=now - timedelta(days=20),
+    later = make_case(tree.complex_a, category, status="new", received_at=now - timedelta(days=20),
                       due_at=now - timedelta(days=5))
     meeting = _meeting(tree.complex_a)
     services.meeting_build_agenda(meeting=meeting)
-    assert _agenda(meeting) == [(later.pk, "overdue"), (late.pk, "overdue"), (fresh.pk, "open")]
+    assert _agenda(meeting) == [(later.pk, "overdue"), (late.pk, "overdue"), (returned.pk, "returned"),
+                                (unassigned.pk, "awaiting"), (fresh.pk, "open")]
 
 
 def test_a_paused_case_past_its_deadline_is_not_overdue(tree, category):

@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from shequ.core.scoping import subtree_q
 from shequ.meetings import selectors, services
 from shequ.meetings.forms import (
     AgendaItemForm, AgendaNoteForm, AttendanceForm, DecisionForm, MeetingFilterForm, MeetingScheduleForm, MinutesForm,
@@ -53,8 +54,6 @@ def meeting_schedule(request: HttpRequest, area_id: int) -> HttpResponse:
 def _owners(meeting: Meeting):
     """Who may own a decision: the complex's current team for a weekly meeting,
     the teams of the area's complexes for a street or district meeting."""
-    from shequ.core.scoping import subtree_q
-
     if meeting.kind == MeetingKind.WEEKLY:
         return TeamMember.objects.filter(team__complex_id=meeting.area_id).current(on=meeting.held_on) \
             .order_by("role", "pk")

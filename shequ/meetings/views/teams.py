@@ -12,6 +12,7 @@ from django_htmx.http import reswap, retarget
 
 from shequ.meetings import selectors, services
 from shequ.meetings.forms import AppointForm, EndSeatForm, ReplaceForm
+from shequ.meetings.models import TeamRole
 from shequ.meetings.views.common import actor_of, error_messages, fetch_or_404, is_htmx, require_manage, submit
 from shequ.registry.models import Area
 from shequ.registry.selectors import paginate, page_number
@@ -23,7 +24,8 @@ ROSTER = "meetings/team_detail_fragment_roster.html"
 def team_list(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()[:50]
     page = paginate(selectors.complex_list(user=request.user, query=query), page_number(request.GET.get("page")))
-    return render(request, "meetings/team_list.html", {"page": page, "rows": page.rows, "query": query})
+    return render(request, "meetings/team_list.html", {"page": page, "rows": page.rows, "query": query,
+                                                       "role_count": len(TeamRole.values)})
 
 
 def _roster_context(request: HttpRequest, complex: Area, **extra) -> dict:

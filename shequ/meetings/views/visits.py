@@ -15,7 +15,7 @@ from shequ.meetings.forms import CoverageForm, ProblemForm, VisitForm
 from shequ.meetings.services.common import MANAGE
 from shequ.meetings.views.common import actor_of, fetch_or_404, is_htmx, require_manage, submit
 from shequ.registry.models import House
-from shequ.registry.selectors import page_number, paginate
+from shequ.registry.selectors import address_labels, attach_addresses, page_number, paginate
 
 
 @login_required
@@ -24,8 +24,6 @@ def visit_list(request: HttpRequest) -> HttpResponse:
     start, end = form.period()
     visits = selectors.visit_list(user=request.user, start=start, end=end)
     page = paginate(visits, page_number(request.GET.get("page")))
-    from shequ.registry.selectors import attach_addresses
-
     attach_addresses(page.rows, area_attr="house.area")
     return render(request, "meetings/visit_list.html", {"page": page, "rows": page.rows, "form": form,
                                                         "start": start, "end": end})
@@ -72,6 +70,7 @@ def visit_create(request: HttpRequest, complex_id: int) -> HttpResponse:
     house = form["house"].value()
     return render(request, "meetings/visit_form.html", {
         "form": form, "complex": complex, "houses": _houses_of(request, complex, building),
+        "buildings": sorted(form.fields["building"].queryset, key=lambda area: (len(area.name), area.name)),
         "selected": int(house) if str(house or "").isdigit() else None,
     })
 
@@ -79,8 +78,6 @@ def visit_create(request: HttpRequest, complex_id: int) -> HttpResponse:
 @login_required
 def visit_detail(request: HttpRequest, pk: int) -> HttpResponse:
     visit = fetch_or_404(selectors.visit_get, request, pk)
-    from shequ.registry.selectors import address_labels
-
     return render(request, "meetings/visit_detail.html", {
         "visit": visit, "address": address_labels([visit.house.area])[visit.house.area_id],
         "complex": services.complex_of(visit.house.area),

@@ -83,3 +83,15 @@ def test_the_outsider_cannot_add_a_member_to_an_organization_of_a(tree, org_a, p
     response = client_for(outsider).post(reverse("registry:member_add", args=[org_a.pk]), {"person": person_b.pk})
     assert response.status_code == 404
     assert not OrganizationMember.objects.exists()
+
+
+def test_the_add_member_page_works_without_htmx(tree, org_a, worker, client_for):
+    response = client_for(worker).get(reverse("registry:member_add", args=[org_a.pk]))
+    assert response.status_code == 200
+    assert "<html" in response.content.decode() and 'name="role"' in response.content.decode()
+
+
+def test_a_guard_cannot_open_create_pages(tree, guard, client_for):
+    client = client_for(guard)
+    for name in ("person_create", "house_create", "organization_create", "vehicle_create", "facility_create"):
+        assert client.get(reverse(f"registry:{name}")).status_code == 403, name

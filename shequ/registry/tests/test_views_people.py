@@ -309,3 +309,9 @@ def test_it_keeps_a_person_with_residence_history(tree, worker, person_a, client
 def test_the_outsider_cannot_delete(person_a, outsider, client_for):
     assert client_for(outsider).post(reverse("registry:person_delete", args=[person_a.pk])).status_code == 404
     assert Person.objects.filter(pk=person_a.pk).exists()
+
+
+def test_the_list_links_each_person_to_their_page(person_a, worker, client_for):
+    content = client_for(worker).get(reverse("registry:person_list")).content.decode()
+    assert f'href="{reverse("registry:person_detail", args=[person_a.pk])}"' in content
+    assert "1980-05-17" in content

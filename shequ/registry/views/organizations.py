@@ -20,6 +20,7 @@ from shequ.registry.views.common import (
 )
 
 MEMBERS = "registry/organization_detail_fragment_members.html"
+MEMBER_FORM = "registry/organization_detail_fragment_member_form.html"
 
 
 @login_required
@@ -98,8 +99,8 @@ def member_add(request: HttpRequest, pk: int) -> HttpResponse:
         if not is_htmx(request):
             return redirect("registry:organization_detail", pk=organization.pk)
         return render(request, MEMBERS, _members_context(request, organization))
-    return render(request, "registry/organization_detail_fragment_member_form.html",
-                  {"form": form, "organization": organization})
+    template = MEMBER_FORM if is_htmx(request) else "registry/member_form.html"
+    return render(request, template, {"form": form, "organization": organization})
 
 
 @login_required
