@@ -26,6 +26,33 @@ def _cheap_password_hashing():
     yield
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _audit_table_flushable_in_tests():
+    """Let transactional tests (live_server, Playwright) empty the audit table.
+
+    The audit table refuses DELETE through triggers (accounts migration 0002), so
+    Django's flush after a transactional test would fail. Only here, in tests, the
+    flush SQL is wrapped to lift the triggers for the flush and restore them after.
+    """
+    from django.db import connection
+
+    from shequ.accounts.migrations import _audit_triggers as triggers
+
+    ops_class = type(connection.ops)
+    original = ops_class.sql_flush
+
+    def sql_flush(self, style, tables, *args, **kwargs):
+        statements = original(self, style, tables, *args, **kwargs)
+        if "accounts_auditrecord" not in tables or not statements:
+            return statements
+        lift, restore = triggers.LIFT_FOR_FLUSH[self.connection.vendor]
+        return [*lift, *statements, *restore]
+
+    ops_class.sql_flush = sql_flush
+    yield
+    ops_class.sql_flush = original
+
+
 @dataclass
 class Tree:
     city: object

@@ -14,19 +14,21 @@ from pathlib import Path
 
 from shequ.accounts.audit import Actor
 from shequ.cases.hotline.importer import DuplicateNote, HotlineImporter, HotlineReport
-from shequ.exchange.importers.reading import FileRefused, file_sha256, read_table
+from shequ.cases.hotline.xlsx import read_xlsx
+from shequ.exchange.importers.reading import FileRefused, file_sha256, is_xlsx, read_table
 
 
-def hotline_import(*, actor: Actor, path: Path | str, filename: str = "", dry_run: bool = False) -> HotlineReport:
+def hotline_import(*, actor: Actor, path: Path | str, filename: str = "", dry_run: bool = False,
+                   **options) -> HotlineReport:
     """Import one hotline export as ``actor`` (a dry run checks and previews only)."""
     path = Path(path)
-    importer = HotlineImporter(actor=actor)
+    importer = HotlineImporter(actor=actor, **options)
     report = importer.report
     report.filename = filename or path.name
     report.sha256 = file_sha256(path)
     report.dry_run = dry_run
     try:
-        table = read_table(path)
+        table = read_xlsx(path) if is_xlsx(path) else read_table(path)
     except FileRefused as exc:
         report.add(0, "", "", exc.message)
         return report

@@ -33,6 +33,7 @@ from shequ.cases.hotline.parser import (
     CATEGORY_KEYS, COLUMNS, REQUEST_TYPES, URGENCIES, is_mobile, parse_datetime, parse_deadline, parse_phone,
     pick_choice, title_from,
 )
+from shequ.cases.hotline.writer import COPY_MIN_ROWS, cases_insert, events_insert
 from shequ.cases.models import Case, CaseEvent, Channel, RequestType, Status, Urgency
 from shequ.cases.services.common import event_for
 from shequ.cases.services.intake import IntakeContext, case_prepare
@@ -44,7 +45,6 @@ from shequ.exchange.importers.reading import Table
 from shequ.exchange.importers.report import ImportReport
 from shequ.registry.models import Area
 
-BATCH = 2000
 _SKEW = timedelta(minutes=5)
 #: case_prepare's field names -> the file's columns
 _FIELD_COLUMNS = {
@@ -94,8 +94,9 @@ class HotlineImporter(Importer):
     model = Case
     columns = COLUMNS
 
-    def __init__(self, *, actor: Actor, today=None, now: datetime | None = None):
+    def __init__(self, *, actor: Actor, today=None, now: datetime | None = None, copy_min_rows: int = COPY_MIN_ROWS):
         super().__init__(actor=actor, today=today)
+        self.copy_min_rows = copy_min_rows
         self.report = HotlineReport(kind=self.kind, filename="")
         self.now = now or timezone.now()
         self.categories: CategoryIndex | None = None
@@ -131,11 +132,8 @@ class HotlineImporter(Importer):
         row["received_at"] = received
         row["reporter_name"] = cells.text("reporter_name", 50)
         row["phone"] = cells.parse("reporter_phone", parse_phone, "")
-        row["request_type"] = cells.parse(
-            "request_type", lambda value: pick_choice(REQUEST_TYPES, value, _("诉求类型应为咨询、求助、投诉、举报或建议。")),
-            RequestType.COMPLAINT)
-        row["urgency"] = cells.parse(
-            "urgency", lambda value: pick_choice(URGENCIES, value, _("紧急程度应为一般或紧急。")), Urgency.NORMAL)
+        row["request_type"] = cells.parse("request_type", _request_type, RequestType.COMPLAINT)
+        row["urgency"] = cells.parse("urgency", _urgency, Urgency.NORMAL)
         row["deadline"] = cells.parse("deadline", parse_deadline)
         row["category"] = self._category(cells)
         description = cells.text("description", 5000, required=True)
@@ -272,7 +270,6 @@ class HotlineImporter(Importer):
                            row=row["row"])
             match = finder.match(case.complex_id, case.category_id, me)
             if match is None:
-                me.number = _("第%(row)s行") % {"row": row["row"]}
                 row["candidate"] = me
                 finder.add_row(case.complex_id, case.category_id, me)
                 continue
@@ -282,6 +279,8 @@ class HotlineImporter(Importer):
             kind = "open_case" if original.case_id is not None else "in_file"
             reason = (_("同一来电号码") if match.reason == "phone"
                       else _("诉求内容相似度 %(pct)d%%") % {"pct": round(match.similarity * 100)})
+            if not original.number:  # a row of this file: named by its row until it has a case number
+                original.number = _("第%(row)s行") % {"row": original.row}
             report.duplicates.append(DuplicateNote(row["row"], row["ticket"], kind, original.number,
                                                    _("疑似重复（同一小区、同一分类、%(days)s天内，%(reason)s），合并到该事件。")
                                                    % {"days": WINDOW.days, "reason": reason}))
@@ -354,26 +353,21 @@ class HotlineImporter(Importer):
         new = [row for row in rows if not row.get("skip")]
         for row, number in zip(new, case_numbers_reserve(len(new))):
             row["case"].number = number
-        live = [row["case"] for row in new if row.get("into") is None]
-        Case.objects.bulk_create(live, batch_size=BATCH)
+        cases_insert([row["case"] for row in new if row.get("into") is None], copy_min_rows=self.copy_min_rows)
         for row in new:
             if row.get("candidate") is not None:
                 row["candidate"].case_id = row["case"].pk
                 row["candidate"].number = row["case"].number
-        merged = []
-        for row in new:
-            original = row.get("into")
-            if original is None:
-                continue
-            case: Case = row["case"]
-            case.status = Status.MERGED
-            case.merged_into_id = original.case_id
-            merged.append(case)
-        Case.objects.bulk_create(merged, batch_size=BATCH)
-        self._events(new)
+        merged = [row for row in new if row.get("into") is not None]
+        for row in merged:
+            row["case"].status = Status.MERGED
+            row["case"].merged_into_id = row["into"].case_id
+        cases_insert([row["case"] for row in merged], copy_min_rows=self.copy_min_rows)
+        events_insert(self._events(new), copy_min_rows=self.copy_min_rows)
         return [row["case"].pk for row in new]
 
-    def _events(self, rows: list[Row]) -> None:
+    def _events(self, rows: list[Row]) -> list[CaseEvent]:
+        """The "created" step of every new case; "merged" and "merge_received" for each duplicate."""
         actor, sha, at = self.actor, self.report.sha256, timezone.now()
         events = []
         for row in rows:
@@ -390,7 +384,7 @@ class HotlineImporter(Importer):
                                     detail={"into": original.case_id, "into_number": original.number, **how}))
             events.append(event_for(Case(pk=original.case_id), actor, "merge_received", at=at,
                                     detail={"from": case.pk, "from_number": case.number, **how}))
-        CaseEvent.objects.bulk_create(events, batch_size=BATCH)
+        return events
 
     def finish(self, *, created: int, first_id: int | None, last_id: int | None, paths: Iterable[str]) -> None:
         """The one audit record of the file: who, which file (SHA-256), what came of its rows."""
@@ -406,6 +400,18 @@ class HotlineImporter(Importer):
 
     def area_paths(self, rows: list[Row]) -> list[str]:
         return [row["case"].complex.path for row in rows if "case" in row]
+
+
+_BAD_REQUEST_TYPE = gettext_lazy("诉求类型应为咨询、求助、投诉、举报或建议。")
+_BAD_URGENCY = gettext_lazy("紧急程度应为一般或紧急。")
+
+
+def _request_type(value: str) -> str:
+    return pick_choice(REQUEST_TYPES, value, _BAD_REQUEST_TYPE)
+
+
+def _urgency(value: str) -> str:
+    return pick_choice(URGENCIES, value, _BAD_URGENCY)
 
 
 def _clip(text: str, limit: int) -> str:

@@ -130,7 +130,11 @@ class House(models.Model):
         verbose_name = _("房屋")
         verbose_name_plural = _("房屋")
         constraints = [
-            models.CheckConstraint(condition=models.Q(floor_area__gt=0), name="house_floor_area_positive"),
+            models.CheckConstraint(
+                condition=models.Q(floor_area__gt=0),
+                name="house_floor_area_positive",
+                violation_error_message=_("建筑面积必须大于0。"),
+            ),
         ]
 
     def __str__(self) -> str:
