@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Iterable
 from datetime import timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -93,10 +94,32 @@ def apikey_authenticate(raw: str) -> ApiKey | None:
     key = ApiKey.objects.usable().select_related("user").filter(prefix=prefix).first()
     if key is None or not hmac.compare_digest(key.secret_hash, _hash(secret)):
         return None
+    _mark_used(key)
+    return key
+
+
+def _mark_used(key: ApiKey) -> None:
     now = timezone.now()
     if key.last_used_at is None or now - key.last_used_at >= LAST_USED_RESOLUTION:
         # conditional UPDATE: concurrent requests of the same minute write once
         stale = Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - LAST_USED_RESOLUTION)
         ApiKey.objects.filter(stale, pk=key.pk).update(last_used_at=now)
         key.last_used_at = now
-    return key
+
+
+def apikeys_authenticate(raws: Iterable[str]) -> dict[str, ApiKey]:
+    """``apikey_authenticate`` for many keys in one query (batch writers): the
+    usable key of each raw string that names one."""
+    parsed = {raw: parse_key(raw) for raw in set(raws)}
+    prefixes = {pair[0] for pair in parsed.values() if pair is not None}
+    if not prefixes:
+        return {}
+    rows = {key.prefix: key for key in ApiKey.objects.usable().select_related("user").filter(prefix__in=prefixes)}
+    found: dict[str, ApiKey] = {}
+    for raw, pair in parsed.items():
+        key = rows.get(pair[0]) if pair is not None else None
+        if key is None or not hmac.compare_digest(key.secret_hash, _hash(pair[1])):
+            continue
+        _mark_used(key)
+        found[raw] = key
+    return found

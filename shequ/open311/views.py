@@ -20,12 +20,8 @@ from shequ.accounts.audit import Actor, client_ip
 from shequ.exchange.models import ApiKey
 from shequ.exchange.services import apikey_authenticate
 from shequ.open311 import documents, selectors
-from shequ.open311.services import (
-    Submission,
-    error_descriptions,
-    permission_description,
-    service_request_create,
-)
+from shequ.open311.services import error_descriptions, permission_description, service_request_create
+from shequ.open311.submission import Submission
 from shequ.open311.wire import JSON, XML, Open311Error, render, render_error
 
 GET, POST = "GET", "POST"

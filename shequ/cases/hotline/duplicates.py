@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from bisect import bisect_left, bisect_right
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 WINDOW = timedelta(days=7)
@@ -50,37 +50,45 @@ def signature(text: str) -> frozenset[str]:
     return frozenset(folded[i : i + 2] for i in range(len(folded) - 1))
 
 
-def same_place(a: str, b: str) -> bool:
-    """Do two area paths allow the same spot? The complex allows any of its buildings;
-    building 3 and building 5 of it do not allow each other."""
-    return not a or not b or a.startswith(b) or b.startswith(a)
-
-
 def similarity(a: frozenset[str], b: frozenset[str]) -> float:
+    """Jaccard similarity of two signatures."""
     if not a or not b:
         return 0.0
     common = len(a & b)
     return common / (len(a) + len(b) - common)
 
 
-@dataclass
 class Candidate:
     """A case a later row may duplicate: an open case (``case_id``) or a row of the file (``row``)."""
 
-    received_at: datetime
-    phone_digest: str
-    description: str
-    place: str = ""  # area path: the complex, or a building, unit or house in it
-    number: str = ""
-    case_id: int | None = None
-    row: int | None = None
-    _signature: frozenset[str] | None = field(default=None, repr=False)
+    __slots__ = ("received_at", "at", "phone_digest", "description", "place", "prefixes", "number", "case_id", "row",
+                 "_signature")
+
+    def __init__(self, received_at: datetime, phone_digest: str, description: str, *, place: str = "",
+                 complex_path: str = "", number: str = "", case_id: int | None = None, row: int | None = None):
+        self.received_at, self.at = received_at, received_at.timestamp()
+        self.phone_digest, self.description = phone_digest, description
+        self.place = place  # area path: the complex, or a building, unit or house in it
+        self.prefixes = _prefixes(place, complex_path)
+        self.number, self.case_id, self.row = number, case_id, row
+        self._signature: frozenset[str] | None = None
 
     @property
     def signature(self) -> frozenset[str]:
         if self._signature is None:
             self._signature = signature(self.description)
         return self._signature
+
+
+def _prefixes(place: str, complex_path: str) -> tuple[str, ...]:
+    """The paths from the complex down to ``place``: "/…/126/", "/…/126/200/", "/…/126/200/201/"."""
+    if not complex_path or not place.startswith(complex_path):
+        return (place,)
+    paths, current = [complex_path], complex_path
+    for part in place[len(complex_path):].split("/")[:-1]:
+        current += f"{part}/"
+        paths.append(current)
+    return tuple(paths)
 
 
 @dataclass(frozen=True)
@@ -91,68 +99,110 @@ class Match:
 
 
 class _Timeline:
-    """Candidates of one (complex, category), in order of receipt."""
+    """Candidates in order of receipt (times as POSIX seconds: bisect compares floats fast)."""
 
-    __slots__ = ("times", "items", "by_phone")
+    __slots__ = ("times", "items")
 
     def __init__(self) -> None:
-        self.times: list[datetime] = []
+        self.times: list[float] = []
         self.items: list[Candidate] = []
+
+    def add(self, candidate: Candidate) -> None:
+        if not self.times or candidate.at >= self.times[-1]:  # the usual case: rows come in time order
+            self.times.append(candidate.at)
+            self.items.append(candidate)
+            return
+        position = bisect_right(self.times, candidate.at)
+        self.times.insert(position, candidate.at)
+        self.items.insert(position, candidate)
+
+    def around(self, at: float, window: float) -> list[Candidate]:
+        return self.items[bisect_left(self.times, at - window) : bisect_right(self.times, at + window)]
+
+
+class _Bucket:
+    """The candidates of one (complex, category), indexed so a row meets only those
+    from its phone and those at a compatible place: the same spot, or one containing
+    the other (the complex contains all its buildings; building 3 and building 5 of
+    it, or two houses, do not contain each other)."""
+
+    __slots__ = ("under", "exact", "by_phone")
+
+    def __init__(self) -> None:
+        self.under: dict[str, _Timeline] = {}  # path -> candidates at it or anywhere below it
+        self.exact: dict[str, _Timeline] = {}  # path -> candidates exactly there
         self.by_phone: dict[str, list[Candidate]] = {}
 
     def add(self, candidate: Candidate) -> None:
-        position = bisect_right(self.times, candidate.received_at)
-        self.times.insert(position, candidate.received_at)
-        self.items.insert(position, candidate)
+        for path in candidate.prefixes:
+            timeline = self.under.get(path)
+            if timeline is None:
+                timeline = self.under[path] = _Timeline()
+            timeline.add(candidate)
+        timeline = self.exact.get(candidate.place)
+        if timeline is None:
+            timeline = self.exact[candidate.place] = _Timeline()
+        timeline.add(candidate)
         if candidate.phone_digest:
             self.by_phone.setdefault(candidate.phone_digest, []).append(candidate)
 
-    def around(self, moment: datetime, window: timedelta) -> list[Candidate]:
-        return self.items[bisect_left(self.times, moment - window) : bisect_right(self.times, moment + window)]
+    def near(self, row: Candidate, window: float) -> list[Candidate]:
+        """Candidates within ``window`` of the row at its place, below it, or above it."""
+        found: list[Candidate] = []
+        timeline = self.under.get(row.place)
+        if timeline is not None:
+            found.extend(timeline.around(row.at, window))
+        for path in row.prefixes[:-1]:
+            timeline = self.exact.get(path)
+            if timeline is not None:
+                found.extend(timeline.around(row.at, window))
+        return found
 
 
 class DuplicateFinder:
     def __init__(self, *, window: timedelta = WINDOW, threshold: float = SIMILARITY):
-        self.window, self.threshold = window, threshold
-        self._open: dict[tuple[int, int], _Timeline] = {}
-        self._file: dict[tuple[int, int], _Timeline] = {}
+        self.window, self.threshold = window.total_seconds(), threshold
+        self._open: dict[tuple[int, int], _Bucket] = {}
+        self._file: dict[tuple[int, int], _Bucket] = {}
 
     def add_open_case(self, complex_id: int, category_id: int, candidate: Candidate) -> None:
-        self._open.setdefault((complex_id, category_id), _Timeline()).add(candidate)
+        self._open.setdefault((complex_id, category_id), _Bucket()).add(candidate)
 
     def add_row(self, complex_id: int, category_id: int, candidate: Candidate) -> None:
         """A row that became (or will become) a live case: later rows may duplicate it."""
-        self._file.setdefault((complex_id, category_id), _Timeline()).add(candidate)
+        self._file.setdefault((complex_id, category_id), _Bucket()).add(candidate)
 
     def match(self, complex_id: int, category_id: int, row: Candidate) -> Match | None:
         """The case ``row`` most probably repeats: a phone match before a wording match,
         an open case before a row of the file, then the most similar, then the nearest in time."""
         key = (complex_id, category_id)
+        window, threshold = self.window, self.threshold
         best: tuple | None = None
         found: Match | None = None
-        for rank, timeline in enumerate((self._open.get(key), self._file.get(key))):
-            if timeline is None:
+        for rank, bucket in enumerate((self._open.get(key), self._file.get(key))):
+            if bucket is None:
                 continue
-            for candidate in timeline.by_phone.get(row.phone_digest, ()) if row.phone_digest else ():
-                if abs(candidate.received_at - row.received_at) <= self.window:
-                    score = (0, rank, 0.0, abs(candidate.received_at - row.received_at))
+            for candidate in bucket.by_phone.get(row.phone_digest, ()) if row.phone_digest else ():
+                apart = abs(candidate.at - row.at)
+                if apart <= window:
+                    score = (0, rank, 0.0, apart)
                     if best is None or score < best:
                         best, found = score, Match(candidate, "phone", 1.0)
-            if found is not None and found.reason == "phone":
+            if found is not None:
                 continue  # a wording match cannot beat a phone match
             mine = row.signature
-            if len(mine) < MIN_BIGRAMS:
+            size = len(mine)
+            if size < MIN_BIGRAMS:
                 continue
-            for candidate in timeline.around(row.received_at, self.window):
-                if not same_place(row.place, candidate.place):
-                    continue
+            for candidate in bucket.near(row, window):
                 theirs = candidate.signature
-                shorter, longer = sorted((len(mine), len(theirs)))
-                if not longer or shorter / longer < self.threshold:
-                    continue  # Jaccard can never reach the threshold
+                other = len(theirs)
+                # Jaccard <= shorter / longer: skip pairs that can never reach the threshold
+                if other < size * threshold or size < other * threshold:
+                    continue
                 value = similarity(mine, theirs)
-                if value >= self.threshold:
-                    score = (1, rank, -value, abs(candidate.received_at - row.received_at))
+                if value >= threshold:
+                    score = (1, rank, -value, abs(candidate.at - row.at))
                     if best is None or score < best:
                         best, found = score, Match(candidate, "description", value)
         return found

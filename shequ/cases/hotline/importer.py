@@ -267,7 +267,7 @@ class HotlineImporter(Importer):
                                                        _("该工单已导入，跳过。")))
                 continue
             me = Candidate(case.received_at, case.reporter_phone_digest, case.description, place=case.area.path,
-                           row=row["row"])
+                           complex_path=case.complex.path, row=row["row"])
             match = finder.match(case.complex_id, case.category_id, me)
             if match is None:
                 row["candidate"] = me
@@ -314,14 +314,14 @@ class HotlineImporter(Importer):
         earliest = min(row["received_at"] for row in rows) - WINDOW
         latest = max(row["received_at"] for row in rows) + WINDOW
         fields = ("pk", "number", "complex_id", "category_id", "received_at", "reporter_phone_digest", "description",
-                  "area__path")
+                  "area__path", "complex__path")
         for part in chunks(complexes):
             cases = (self._cases().open().filter(complex_id__in=part, category_id__in=categories,
                                                  received_at__gte=earliest, received_at__lte=latest)
                      .order_by("received_at").values_list(*fields))
-            for pk, number, complex_id, category_id, received_at, digest, description, path in cases:
-                finder.add_open_case(complex_id, category_id, Candidate(received_at, digest, description, place=path,
-                                                                        number=number, case_id=pk))
+            for pk, number, complex_id, category_id, received_at, digest, description, path, root in cases:
+                finder.add_open_case(complex_id, category_id, Candidate(
+                    received_at, digest, description, place=path, complex_path=root, number=number, case_id=pk))
 
     # --- the report
 

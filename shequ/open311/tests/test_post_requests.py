@@ -203,12 +203,10 @@ def test_it_refuses_bad_coordinates_naming_the_open311_field(client, key_a, tree
 
 
 def test_it_leaves_no_case_behind_when_the_request_row_cannot_be_written(client, key_a, tree, monkeypatch):
-    from shequ.open311 import services
-
-    def broken(**_kwargs):
+    def broken(*_args, **_kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(services.ServiceRequest.objects, "create", broken)
+    monkeypatch.setattr(ServiceRequest.objects, "bulk_create", broken)
     with pytest.raises(RuntimeError):
         post(client, key=key_a, **GOOD)
     assert not Case.objects.exists()

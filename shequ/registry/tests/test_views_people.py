@@ -17,8 +17,8 @@ CLEAR_PHONE = "13812345678"
 
 @pytest.fixture
 def care_tags(db):
-    return [CareTag.objects.create(code="elderly_alone", name="独居老人"),
-            CareTag.objects.create(code="veteran", name="退役军人")]
+    return [CareTag.objects.get(code="elderly_alone"),
+            CareTag.objects.get(code="veteran")]
 
 
 def _reveal(client, person, field="id_number"):
