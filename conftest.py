@@ -53,6 +53,16 @@ def _audit_table_flushable_in_tests():
     ops_class.sql_flush = original
 
 
+@pytest.fixture(autouse=True)
+def _reset_language():
+    """A request in English leaves English active in this thread: reset it after each test."""
+    yield
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+
+
 @dataclass
 class Tree:
     city: object

@@ -128,12 +128,19 @@ def start_server(port: int) -> subprocess.Popen:
     sys.exit("uvicorn did not answer within 60 s")
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time the process has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @dataclass
 class Run:
     label: str
     latencies_ms: list[float]
     seconds: float
     failures: list[tuple[int, bytes]]
+    server_cpu: float = float("nan")
 
     @property
     def rate(self) -> float:
@@ -143,10 +150,11 @@ class Run:
         p50, p95 = benchkit.percentile(self.latencies_ms, 0.50), benchkit.percentile(self.latencies_ms, 0.95)
         return (f"{self.label:<28} n={len(self.latencies_ms):<6} {self.rate:8.1f} req/s  p50 {p50:7.2f} ms  "
                 f"p95 {p95:7.2f} ms  mean {statistics.fmean(self.latencies_ms):7.2f} ms  "
-                f"failures {len(self.failures)}")
+                f"server CPU {self.server_cpu / len(self.latencies_ms) * 1000:5.2f} ms/req "
+                f"({self.server_cpu / self.seconds:4.0%} of a core)  failures {len(self.failures)}")
 
 
-def fire(port: int, label: str, count: int, concurrency: int, make_request) -> Run:
+def fire(port: int, label: str, count: int, concurrency: int, make_request, server_pid: int | None = None) -> Run:
     """``count`` requests over ``concurrency`` keep-alive connections, as fast as they are answered."""
     lock = threading.Lock()
     remaining = [count]
@@ -178,12 +186,15 @@ def fire(port: int, label: str, count: int, concurrency: int, make_request) -> R
                 latencies.extend(mine)
 
     threads = [threading.Thread(target=worker, args=(n,)) for n in range(concurrency)]
+    cpu_before = cpu_seconds(server_pid) if server_pid else float("nan")
     started = time.perf_counter()
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    return Run(label, latencies, time.perf_counter() - started, failures)
+    elapsed = time.perf_counter() - started
+    cpu = cpu_seconds(server_pid) - cpu_before if server_pid else float("nan")
+    return Run(label, latencies, elapsed, failures, cpu)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -191,6 +202,7 @@ def main(argv: list[str] | None = None) -> int:
     setup_django()
     if not os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")):
         print("warning: DATABASE_URL is not PostgreSQL; the target is stated for PostgreSQL", file=sys.stderr)
+    from shequ.accounts.models import AuditRecord
     from shequ.cases.models import Case
 
     raw_key, codes = seed()
@@ -218,10 +230,15 @@ def main(argv: list[str] | None = None) -> int:
         if warm.failures:
             status, body = warm.failures[0]
             sys.exit(f"POST failed during warm-up: {status} {body.decode(errors='replace')}")
-        baseline = fire(port, "GET discovery.json", args.baseline, args.concurrency, discovery)
+        baseline = fire(port, "GET discovery.json", args.baseline, args.concurrency, discovery, server.pid)
         print(baseline.line(), flush=True)
-        posts = fire(port, "POST requests.json", args.requests, args.concurrency, filing)
+        first_record = AuditRecord.objects.order_by("-seq").values_list("seq", flat=True).first() or 0
+        posts = fire(port, "POST requests.json", args.requests, args.concurrency, filing, server.pid)
         print(posts.line(), flush=True)
+        # the group commit writes one audit record per batch (one key user here)
+        batches = AuditRecord.objects.filter(seq__gt=first_record, action="case.created").count()
+        print(f"{'':<28} {args.requests / batches if batches else float('nan'):.1f} requests per batch "
+              f"({batches} batches)", flush=True)
     finally:
         server.terminate()
         server.wait(timeout=30)

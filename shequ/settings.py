@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "shequ.cases",
     "shequ.meetings",
     "shequ.open311",
+    "shequ.analytics",
 ]
 
 MIDDLEWARE = [

@@ -14,5 +14,6 @@ urlpatterns = [
     path("cases/", include("shequ.cases.urls")),
     path("meetings/", include("shequ.meetings.urls")),
     path("open311/v2/", include("shequ.open311.urls")),
+    path("figures/", include("shequ.analytics.urls")),
     path("", include("shequ.registry.urls")),
 ]

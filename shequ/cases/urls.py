@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from shequ.cases import views
 
@@ -15,4 +15,5 @@ urlpatterns = [
     path("mine/", views.my_case_list, name="my_case_list"),
     path("mine/<int:pk>/", views.my_case_detail, name="my_case_detail"),
     path("mine/<int:pk>/steps/<slug:step>/", views.my_case_act, name="my_case_act"),
+    path("hotline/", include("shequ.cases.hotline.urls")),
 ]

@@ -34,6 +34,7 @@ from shequ.cases.services.intake import IntakeContext, case_created_event, case_
 from shequ.cases.services.numbers import case_numbers_reserve
 from shequ.core import pii
 from shequ.exchange.models import ApiKey
+from shequ.exchange.services import apikeys_authenticate
 from shequ.open311.attributes import answers_summary, attributes_clean, attributes_for
 from shequ.open311.groupcommit import Item
 from shequ.open311.models import ServiceRequest
@@ -60,12 +61,17 @@ CASE_FIELD_TO_OPEN311 = {
 }
 
 
+class ApiKeyRefused(PermissionDenied):
+    """The request's api_key is missing, unknown, revoked or wrong."""
+
+
 @dataclass(frozen=True)
 class Filing:
-    """One request waiting to be written."""
+    """One request waiting to be written. Its key is checked with the batch's
+    (one query for all): the key's user is the request's actor."""
 
-    actor: Actor
-    api_key: ApiKey
+    raw_key: str
+    ip: str
     submission: Submission
     received_at: datetime
 
@@ -74,6 +80,7 @@ class Filing:
 class _Ready:
     item: Item[Filing]
     actor: Actor
+    api_key: ApiKey
     case: Case
     answers: dict
 
@@ -82,6 +89,7 @@ class _Ready:
 class _Batch:
     """What the batch looked up once for all its requests."""
 
+    keys: dict[str, ApiKey]
     categories: dict[str, Category]
     areas: dict[str, Area]
     context: IntakeContext
@@ -89,6 +97,7 @@ class _Batch:
 
     @classmethod
     def load(cls, filings: Sequence[Filing]) -> _Batch:
+        keys = apikeys_authenticate(filing.raw_key for filing in filings)
         codes = {filing.submission.service_code for filing in filings if filing.submission.service_code}
         categories = Category.objects.filter(code__in=codes, is_active=True).prefetch_related("open311_attributes")
         address_ids = {filing.submission.address_id for filing in filings if filing.submission.address_id}
@@ -96,12 +105,12 @@ class _Batch:
         years = [filing.received_at.year for filing in filings]
         context = IntakeContext.load(min(years), max(years))
         _complexes_into(context, areas.values())
-        return cls({category.code: category for category in categories}, areas, context, {})
+        return cls(keys, {category.code: category for category in categories}, areas, context, {})
 
-    def actor_for(self, actor: Actor) -> Actor:
-        """The same User object for every request of one user: grants load once per batch."""
-        user = self.users.setdefault(actor.user.pk, actor.user)
-        return Actor(user=user, ip=actor.ip, via=actor.via)
+    def actor_for(self, key: ApiKey, ip: str) -> Actor:
+        """The key's user; the same User object for every request of one user, so
+        their grants load once per batch."""
+        return Actor(user=self.users.setdefault(key.user_id, key.user), ip=ip, via="open311")
 
 
 def _complexes_into(context: IntakeContext, areas) -> None:
@@ -172,9 +181,12 @@ def _title_from(description: str) -> str:
 def _prepare(item: Item[Filing], batch: _Batch) -> _Ready | ValidationError:
     """The request as an unsaved, checked case, or every problem with it at once."""
     filing = item.payload
+    key = batch.keys.get(filing.raw_key)
+    if key is None:
+        raise ApiKeyRefused(_("api_key 缺失或无效。"))
     submission = filing.submission
     errors = submission_errors(submission)
-    actor = batch.actor_for(filing.actor)
+    actor = batch.actor_for(key, filing.ip)
     category = batch.categories.get(submission.service_code)
     answers: dict = {}
     specs = []
@@ -204,14 +216,13 @@ def _prepare(item: Item[Filing], batch: _Batch) -> _Ready | ValidationError:
         )
     except ValidationError as exc:
         return _renamed(exc)
-    return _Ready(item, actor, case, answers)
+    return _Ready(item, actor, key, case, answers)
 
 
 def _request_row(ready: _Ready) -> ServiceRequest:
-    filing = ready.item.payload
-    submission = filing.submission
+    submission = ready.item.payload.submission
     return ServiceRequest(
-        case=ready.case, api_key=filing.api_key, token=secrets.token_hex(16), media_url=submission.media_url,
+        case=ready.case, api_key=ready.api_key, token=secrets.token_hex(16), media_url=submission.media_url,
         attributes=ready.answers, account_id=submission.account_id, device_id=submission.device_id,
         email_cipher=pii.encrypt(submission.email) if submission.email else "",
         email_masked=mask_email(submission.email) if submission.email else "",
@@ -236,7 +247,7 @@ def _audit(ready: list[_Ready]) -> None:
         cases = [entry.case for entry in entries]
         detail = {
             "channel": Channel.OPEN311, "count": len(cases), "numbers": [case.number for case in cases],
-            "api_keys": sorted({entry.item.payload.api_key.prefix for entry in entries}),
+            "api_keys": sorted({entry.api_key.prefix for entry in entries}),
         }
         if len(cases) == 1:
             audit_append(actor=entries[0].actor, action="case.created", obj=cases[0], detail=detail)
@@ -258,7 +269,8 @@ def _save(ready: list[_Ready]) -> None:
 
 
 def filings_write(items: Sequence[Item[Filing]]) -> None:
-    """Write a batch; each item gets its ServiceRequest, or its ValidationError or PermissionDenied."""
+    """Write a batch; each item gets its ServiceRequest, or its ValidationError or
+    PermissionDenied (ApiKeyRefused for a bad key)."""
     batch = _Batch.load([item.payload for item in items])
     ready: list[_Ready] = []
     for item in items:

@@ -115,7 +115,7 @@ class HotlineImporter(Importer):
         if dry_run and self.report.ok:
             self.report.preview_headers = [str(header) for header in PREVIEW_HEADERS]
         if not dry_run and self.report.ok:
-            self._lap("write")
+            self._lap("commit")
 
     def _lap(self, step: str) -> None:
         now = time.perf_counter()
@@ -295,17 +295,21 @@ class HotlineImporter(Importer):
 
     def _imported_tickets(self, tickets: list[str]) -> dict[str, str]:
         """Ticket -> the case number it was imported as (or a note when the case is outside the actor's view)."""
-        found: dict[str, str] = {}
-        size = 5000 if connection.vendor == "postgresql" else 500
-        for part in chunks(sorted(set(tickets)), size):
-            hits = dict(Case.objects.filter(channel=Channel.HOTLINE, external_ref__in=part)
-                        .values_list("external_ref", "pk"))
-            if not hits:
-                continue
-            visible = dict(self._cases().filter(pk__in=hits.values()).values_list("pk", "number"))
-            for ticket, pk in hits.items():
-                found[ticket] = visible.get(pk, _("（其他单位已导入）"))
-        return found
+        wanted = sorted(set(tickets))
+        hits: dict[str, int] = {}
+        if connection.vendor == "postgresql":  # one array parameter, not 100,000 placeholders
+            with connection.cursor() as cursor:
+                cursor.execute(f'SELECT external_ref, id FROM "{Case._meta.db_table}" '
+                               "WHERE channel = %s AND external_ref = ANY(%s)", [Channel.HOTLINE, wanted])
+                hits.update(cursor.fetchall())
+        else:
+            for part in chunks(wanted):
+                hits.update(Case.objects.filter(channel=Channel.HOTLINE, external_ref__in=part)
+                            .values_list("external_ref", "pk"))
+        visible: dict[int, str] = {}
+        for part in chunks(sorted(hits.values())):
+            visible.update(self._cases().filter(pk__in=part).values_list("pk", "number"))
+        return {ticket: visible.get(pk, _("（其他单位已导入）")) for ticket, pk in hits.items()}
 
     def _load_open_cases(self, rows: list[Row], finder: DuplicateFinder) -> None:
         """The open cases of the file's complexes and categories around its dates, in one query per 500 complexes."""
@@ -363,7 +367,9 @@ class HotlineImporter(Importer):
             row["case"].status = Status.MERGED
             row["case"].merged_into_id = row["into"].case_id
         cases_insert([row["case"] for row in merged], copy_min_rows=self.copy_min_rows)
+        self._lap("write cases")
         events_insert(self._events(new), copy_min_rows=self.copy_min_rows)
+        self._lap("write steps")
         return [row["case"].pk for row in new]
 
     def _events(self, rows: list[Row]) -> list[CaseEvent]:
