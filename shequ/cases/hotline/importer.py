@@ -34,7 +34,7 @@ from shequ.cases.hotline.parser import (
     pick_choice, title_from,
 )
 from shequ.cases.hotline.writer import COPY_MIN_ROWS, cases_insert, events_insert
-from shequ.cases.models import Case, CaseEvent, Channel, RequestType, Status, Urgency
+from shequ.cases.models import Case, Channel, RequestType, Status, Urgency
 from shequ.cases.services.common import event_for
 from shequ.cases.services.intake import IntakeContext, case_prepare
 from shequ.cases.services.numbers import case_numbers_reserve
@@ -368,29 +368,30 @@ class HotlineImporter(Importer):
             row["case"].merged_into_id = row["into"].case_id
         cases_insert([row["case"] for row in merged], copy_min_rows=self.copy_min_rows)
         self._lap("write cases")
-        events_insert(self._events(new), copy_min_rows=self.copy_min_rows)
+        # who and when, as every timeline entry says it; the steps differ only in case, action and detail
+        template = event_for(new[0]["case"] if new else Case(), self.actor, "created", at=timezone.now())
+        events_insert(template, self._steps(new), copy_min_rows=self.copy_min_rows)
         self._lap("write steps")
         return [row["case"].pk for row in new]
 
-    def _events(self, rows: list[Row]) -> list[CaseEvent]:
+    def _steps(self, rows: list[Row]) -> list[tuple[int, str, str, str, dict]]:
         """The "created" step of every new case; "merged" and "merge_received" for each duplicate."""
-        actor, sha, at = self.actor, self.report.sha256, timezone.now()
-        events = []
+        sha = self.report.sha256
+        steps = []
         for row in rows:
             case: Case = row["case"]
-            events.append(event_for(case, actor, "created", to_status=Status.NEW, at=at, detail={
-                "channel": case.channel, "external_ref": case.external_ref, "import_sha256": sha,
-            }))
+            steps.append((case.pk, "created", "", Status.NEW, {
+                "channel": case.channel, "external_ref": case.external_ref, "import_sha256": sha}))
             original = row.get("into")
             if original is None:
                 continue
             match = row["match"]
             how = {"reason": match.reason, "similarity": round(match.similarity, 2), "import_sha256": sha}
-            events.append(event_for(case, actor, "merged", from_status=Status.NEW, to_status=Status.MERGED, at=at,
-                                    detail={"into": original.case_id, "into_number": original.number, **how}))
-            events.append(event_for(Case(pk=original.case_id), actor, "merge_received", at=at,
-                                    detail={"from": case.pk, "from_number": case.number, **how}))
-        return events
+            steps.append((case.pk, "merged", Status.NEW, Status.MERGED,
+                          {"into": original.case_id, "into_number": original.number, **how}))
+            steps.append((original.case_id, "merge_received", "", "",
+                          {"from": case.pk, "from_number": case.number, **how}))
+        return steps
 
     def finish(self, *, created: int, first_id: int | None, last_id: int | None, paths: Iterable[str]) -> None:
         """The one audit record of the file: who, which file (SHA-256), what came of its rows."""

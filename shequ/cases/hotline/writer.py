@@ -50,16 +50,40 @@ def cases_insert(cases: Sequence[Case], *, copy_min_rows: int = COPY_MIN_ROWS) -
         case._state.adding, case._state.db = False, "default"
 
 
-def events_insert(events: Sequence[CaseEvent], *, copy_min_rows: int = COPY_MIN_ROWS) -> None:
-    """Insert unsaved timeline entries (their pks are not read back)."""
-    if not use_copy(len(events), copy_min_rows=copy_min_rows):
-        CaseEvent.objects.bulk_create(events, batch_size=BATCH)
+def events_insert(template: CaseEvent, steps: Sequence[tuple[int, str, str, str, dict]], *,
+                  copy_min_rows: int = COPY_MIN_ROWS) -> None:
+    """Insert timeline entries that share ``template``'s time and actor (made by
+    ``event_for``), one per ``(case_id, action, from_status, to_status, detail)``.
+
+    The COPY path writes them without building a model instance per entry."""
+    if not use_copy(len(steps), copy_min_rows=copy_min_rows):
+        CaseEvent.objects.bulk_create([_event(template, *step) for step in steps], batch_size=BATCH)
         return
     fields = [field for field in CaseEvent._meta.concrete_fields if not field.primary_key]
+    varying = {"case": 0, "action": 1, "from_status": 2, "to_status": 3, "detail": 4}
     now = timezone.now()
-    converters = [_converter(field, now) for field in fields]
-    lines = ("\t".join([convert(event) for convert in converters]) + "\n" for event in events)
-    copy_rows(CaseEvent._meta.db_table, [field.column for field in fields], lines)
+    constant = {field.name: _converter(field, now)(template) for field in fields if field.name not in varying}
+
+    def line(step: tuple) -> str:
+        cells = []
+        for field in fields:
+            if field.name in constant:
+                cells.append(constant[field.name])
+            elif field.name == "detail":
+                cells.append(copy_text(json.dumps(step[4], ensure_ascii=False, default=str)))
+            elif field.name == "case":
+                cells.append(str(step[0]))
+            else:
+                cells.append(copy_text(step[varying[field.name]]))
+        return "\t".join(cells) + "\n"
+
+    copy_rows(CaseEvent._meta.db_table, [field.column for field in fields], (line(step) for step in steps))
+
+
+def _event(template: CaseEvent, case_id: int, action: str, from_status: str, to_status: str,
+           detail: dict) -> CaseEvent:
+    return CaseEvent(case_id=case_id, at=template.at, actor_id=template.actor_id, actor_name=template.actor_name,
+                     action=action, from_status=from_status, to_status=to_status, note=template.note, detail=detail)
 
 
 def _converter(field: models.Field, now: datetime) -> Callable[[models.Model], str]:
