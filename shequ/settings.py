@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "shequ.exchange",
     "shequ.cases",
     "shequ.meetings",
+    "shequ.access",
     "shequ.open311",
     "shequ.analytics",
 ]

@@ -69,6 +69,10 @@ class Period:
         return cls.year(day.year)
 
     @property
+    def quarter_number(self) -> int:
+        return (self.start.month - 1) // 3 + 1
+
+    @property
     def days(self) -> int:
         return (self.end - self.start).days + 1
 

@@ -82,9 +82,14 @@ def _category_labels() -> dict[str, str]:
 
 
 def _breakdowns(counts: dict[str, int], labels: dict[str, str], total: int) -> list[Breakdown]:
-    rows = [Breakdown(key, labels.get(key, key), received, received / total if total else None)
+    rows = [Breakdown(key, str(labels.get(key, key)), received, received / total if total else None)
             for key, received in counts.items() if received]
     return sorted(rows, key=lambda row: (-row.received, row.label))
+
+
+def _without_empty_retired(rows: list[ChildRow]) -> list[ChildRow]:
+    """A retired child stays in the table only while the period holds cases of it."""
+    return [row for row in rows if row.area.retired_on is None or row.counters.received]
 
 
 def _trend(points: dict[date, MonthPoint], months: list[date]) -> list[MonthPoint]:
@@ -146,7 +151,7 @@ def figures_get(*, user: User, area: Area, period: Period, children: list[Area] 
         point.resolved_on_time += on_time
     _meetings_and_visits(area, period, total, rows)
     return Figures(
-        area=area, period=period, total=total, children=rows,
+        area=area, period=period, total=total, children=_without_empty_retired(rows),
         categories=_breakdowns(counts[Dimension.CATEGORY], _category_labels(), total.received),
         channels=_breakdowns(counts[Dimension.CHANNEL], dict(Channel.choices), total.received),
         trend=_trend(points, months),
@@ -216,7 +221,7 @@ def figures_direct(*, user: User, area: Area, period: Period, children: list[Are
                 _count_case(row.counters, case)
     _meetings_and_visits(area, period, total, rows)
     return Figures(
-        area=area, period=period, total=total, children=rows,
+        area=area, period=period, total=total, children=_without_empty_retired(rows),
         categories=_breakdowns(dict(categories), _category_labels(), total.received),
         channels=_breakdowns(dict(channels), dict(Channel.choices), total.received),
         trend=_trend(points, months),

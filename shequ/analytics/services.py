@@ -257,12 +257,15 @@ def rollup_rebuild(*, since: date | None = None) -> RefreshReport:
     return _run(since=since, full=since is None, limit=None, wait=True)
 
 
-def rollup_fresh_at() -> datetime | None:
-    """Until when the figures are known complete: now when nothing waits to be counted."""
-    if not RollupMark.objects.exists():
-        return timezone.now()
-    return RollupState.objects.values_list("refreshed_at", flat=True).first()
-
-
 def rollup_pending() -> int:
+    """How many marks wait to be counted (0 almost always: pages refresh first)."""
     return RollupMark.objects.count()
+
+
+def rollup_status() -> tuple[datetime | None, int]:
+    """(until when the figures are known complete, marks still waiting). With
+    nothing waiting, every change committed so far is counted: complete until now."""
+    pending = rollup_pending()
+    if not pending:
+        return timezone.now(), 0
+    return RollupState.objects.values_list("refreshed_at", flat=True).first(), pending

@@ -35,7 +35,7 @@ from shequ.cases.services.numbers import case_numbers_reserve
 from shequ.core import pii
 from shequ.exchange.models import ApiKey
 from shequ.exchange.services import apikeys_authenticate
-from shequ.open311.attributes import answers_summary, attributes_clean, attributes_for
+from shequ.open311.attributes import AttributeSpec, answers_summary, attributes_clean, attributes_for
 from shequ.open311.groupcommit import Item
 from shequ.open311.models import ServiceRequest
 from shequ.open311.submission import Submission, add_error, as_validation_error, mask_email, submission_errors
@@ -94,6 +94,7 @@ class _Batch:
     areas: dict[str, Area]
     context: IntakeContext
     users: dict[int, User]
+    specs: dict[int, list[AttributeSpec]]
 
     @classmethod
     def load(cls, filings: Sequence[Filing]) -> _Batch:
@@ -105,7 +106,12 @@ class _Batch:
         years = [filing.received_at.year for filing in filings]
         context = IntakeContext.load(min(years), max(years))
         _complexes_into(context, areas.values())
-        return cls(keys, {category.code: category for category in categories}, areas, context, {})
+        return cls(keys, {category.code: category for category in categories}, areas, context, {}, {})
+
+    def specs_for(self, category: Category) -> list[AttributeSpec]:
+        if category.pk not in self.specs:
+            self.specs[category.pk] = attributes_for(category)
+        return self.specs[category.pk]
 
     def actor_for(self, key: ApiKey, ip: str) -> Actor:
         """The key's user; the same User object for every request of one user, so
@@ -193,7 +199,7 @@ def _prepare(item: Item[Filing], batch: _Batch) -> _Ready | ValidationError:
     if category is None and submission.service_code:
         add_error(errors, "service_code", _("没有代码为“%(code)s”的服务。") % {"code": submission.service_code})
     elif category is not None:
-        specs = attributes_for(category)
+        specs = batch.specs_for(category)
         answers, attribute_errors = attributes_clean(specs, submission.attributes)
         for name, messages in attribute_errors.items():
             errors.setdefault(name, []).extend(messages)

@@ -38,13 +38,33 @@ def chromium():
         browser.close()
 
 
-@pytest.fixture
-def browser_page(chromium):
+def _context(chromium):
     context = chromium.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
     context.set_default_timeout(15_000)
+    return context
+
+
+@pytest.fixture
+def browser_page(chromium):
+    context = _context(chromium)
     page = context.new_page()
     yield page
     context.close()
+
+
+@pytest.fixture
+def new_page(chromium):
+    """``new_page()``: a page in a browser context of its own (its own cookies), so
+    a journey can keep several users logged in side by side."""
+    contexts = []
+
+    def make():
+        contexts.append(_context(chromium))
+        return contexts[-1].new_page()
+
+    yield make
+    for context in contexts:
+        context.close()
 
 
 def login(page, live_server, username: str, password: str, totp_secret: str | None = None) -> None:

@@ -70,11 +70,11 @@ class Candidate:
                  "_signature")
 
     def __init__(self, received_at: datetime, phone_digest: str, description: str, *, place: str = "",
-                 complex_path: str = "", number: str = "", case_id: int | None = None, row: int | None = None):
+                 prefixes: tuple[str, ...] = (), number: str = "", case_id: int | None = None, row: int | None = None):
         self.received_at, self.at = received_at, received_at.timestamp()
         self.phone_digest, self.description = phone_digest, description
         self.place = place  # area path: the complex, or a building, unit or house in it
-        self.prefixes = _prefixes(place, complex_path)
+        self.prefixes = prefixes or (place,)  # DuplicateFinder.prefixes(place, complex path)
         self.number, self.case_id, self.row = number, case_id, row
         self._signature: frozenset[str] | None = None
 
@@ -83,17 +83,6 @@ class Candidate:
         if self._signature is None:
             self._signature = signature(self.description)
         return self._signature
-
-
-def _prefixes(place: str, complex_path: str) -> tuple[str, ...]:
-    """The paths from the complex down to ``place``: "/…/126/", "/…/126/200/", "/…/126/200/201/"."""
-    if not complex_path or not place.startswith(complex_path):
-        return (place,)
-    paths, current = [complex_path], complex_path
-    for part in place[len(complex_path):].split("/")[:-1]:
-        current += f"{part}/"
-        paths.append(current)
-    return tuple(paths)
 
 
 @dataclass(frozen=True)
@@ -169,6 +158,23 @@ class DuplicateFinder:
         self.window, self.threshold = window.total_seconds(), threshold
         self._open: dict[tuple[int, int], _Bucket] = {}
         self._file: dict[tuple[int, int], _Bucket] = {}
+        self._prefixes: dict[str, tuple[str, ...]] = {}
+
+    def prefixes(self, place: str, complex_path: str) -> tuple[str, ...]:
+        """The paths from the complex down to ``place``: "/…/126/", "/…/126/200/", "/…/126/200/201/"
+        (remembered: thousands of rows name the same few hundred houses)."""
+        found = self._prefixes.get(place)
+        if found is None:
+            if not complex_path or not place.startswith(complex_path):
+                found = (place,)
+            else:
+                paths, current = [complex_path], complex_path
+                for part in place[len(complex_path):].split("/")[:-1]:
+                    current += f"{part}/"
+                    paths.append(current)
+                found = tuple(paths)
+            self._prefixes[place] = found
+        return found
 
     def add_open_case(self, complex_id: int, category_id: int, candidate: Candidate) -> None:
         self._open.setdefault((complex_id, category_id), _Bucket()).add(candidate)

@@ -25,6 +25,7 @@ from django.utils.translation import gettext_lazy
 
 from shequ.accounts.audit import Actor, audit_append
 from shequ.accounts.roles import Capability
+from shequ.analytics.services import rollup_mark
 from shequ.cases.hotline.duplicates import WINDOW, Candidate, DuplicateFinder
 from shequ.cases.hotline.mapper import (
     CategoryIndex, ComplexIndex, ComplexNotFound, PlaceIndex, PlaceNames, parse_address,
@@ -51,6 +52,7 @@ _FIELD_COLUMNS = {
     "title": "title", "description": "description", "reporter_name": "reporter_name",
     "reporter_phone": "reporter_phone", "received_at": "received_at", "external_ref": "ticket",
     "location_text": "address", "request_type": "request_type", "urgency": "urgency", "area": "complex",
+    "category": "category",
 }
 
 
@@ -192,7 +194,8 @@ class HotlineImporter(Importer):
         """Register each case on the building, unit or house its address names, where the registry has it."""
         wanted = []
         for row in rows:
-            row["parts"] = parse_address(row["address"]) if row["address"] and row["complex"] else None
+            row["parts"] = (parse_address(row["address"], row["complex"].name) if row["address"] and row["complex"]
+                            else None)
             if row["parts"] is not None and row["parts"].building is not None:
                 wanted.append(row)
         if not wanted:
@@ -266,8 +269,9 @@ class HotlineImporter(Importer):
                 report.duplicates.append(DuplicateNote(row["row"], row["ticket"], "ticket", existing[row["ticket"]],
                                                        _("该工单已导入，跳过。")))
                 continue
-            me = Candidate(case.received_at, case.reporter_phone_digest, case.description, place=case.area.path,
-                           complex_path=case.complex.path, row=row["row"])
+            place = case.area.path
+            me = Candidate(case.received_at, case.reporter_phone_digest, case.description, place=place,
+                           prefixes=finder.prefixes(place, case.complex.path), row=row["row"])
             match = finder.match(case.complex_id, case.category_id, me)
             if match is None:
                 row["candidate"] = me
@@ -300,7 +304,9 @@ class HotlineImporter(Importer):
         if connection.vendor == "postgresql":  # one array parameter, not 100,000 placeholders
             with connection.cursor() as cursor:
                 cursor.execute(f'SELECT external_ref, id FROM "{Case._meta.db_table}" '
-                               "WHERE channel = %s AND external_ref = ANY(%s)", [Channel.HOTLINE, wanted])
+                               # the condition of the partial unique index, so the planner can use it
+                               "WHERE channel = %s AND external_ref <> '' AND external_ref = ANY(%s)",
+                               [Channel.HOTLINE, wanted])
                 hits.update(cursor.fetchall())
         else:
             for part in chunks(wanted):
@@ -325,7 +331,8 @@ class HotlineImporter(Importer):
                      .order_by("received_at").values_list(*fields))
             for pk, number, complex_id, category_id, received_at, digest, description, path, root in cases:
                 finder.add_open_case(complex_id, category_id, Candidate(
-                    received_at, digest, description, place=path, complex_path=root, number=number, case_id=pk))
+                    received_at, digest, description, place=path, prefixes=finder.prefixes(path, root), number=number,
+                    case_id=pk))
 
     # --- the report
 
@@ -372,6 +379,7 @@ class HotlineImporter(Importer):
         template = event_for(new[0]["case"] if new else Case(), self.actor, "created", at=timezone.now())
         events_insert(template, self._steps(new), copy_min_rows=self.copy_min_rows)
         self._lap("write steps")
+        rollup_mark(cases=[row["case"] for row in new])  # the figures recount these (complex, day) buckets
         return [row["case"].pk for row in new]
 
     def _steps(self, rows: list[Row]) -> list[tuple[int, str, str, str, dict]]:

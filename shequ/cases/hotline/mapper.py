@@ -242,7 +242,7 @@ def _cn_number(text: str) -> int | None:
 
 
 _NUM = r"(\d{1,3}|[一二三四五六七八九十两]{1,3})"
-_BUILDING_RE = re.compile(_NUM + r"\s*(?:号楼|栋|幢|号院|#楼|#|号(?=\s*" + _NUM + r"\s*单元))")
+_BUILDING_RE = re.compile(_NUM + r"\s*(?:号楼|栋|幢|#楼|#|号(?=\s*" + _NUM + r"\s*单元))")
 _UNIT_RE = re.compile(_NUM + r"\s*单元")
 _HOUSE_RE = re.compile(r"(?:单元|栋|号楼|幢|-)\s*(\d{3,4})\s*(?:室|号|户)?(?!\d)")
 _DASHED_RE = re.compile(r"(?<!\d)(\d{1,3})\s*-\s*(\d{1,2})\s*-\s*(\d{3,4})(?!\d)")
@@ -255,9 +255,15 @@ class AddressParts:
     house: int | None = None
 
 
-def parse_address(address: str) -> AddressParts:
-    """Building, unit and house numbers from "3号楼2单元301室", "三栋2单元0301" or "3-2-301"."""
+def parse_address(address: str, complex_name: str = "") -> AddressParts:
+    """Building, unit and house numbers from "3号楼2单元301室", "三栋2单元0301" or "3-2-301",
+    read after the complex's name when the address contains it ("朱雀大街12号长庆坊3号楼")."""
     text = fold(address)
+    for form in sorted(name_forms(complex_name, AreaLevel.COMPLEX), key=len, reverse=True) if complex_name else ():
+        position = text.find(form)
+        if position >= 0:
+            text = text[position + len(form):]
+            break
     dashed = _DASHED_RE.search(text)
     if dashed:
         return AddressParts(int(dashed[1]), int(dashed[2]), int(dashed[3]))

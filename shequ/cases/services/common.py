@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from shequ.accounts.audit import Actor, audit_append
 from shequ.accounts.roles import Capability
+from shequ.analytics.services import rollup_mark
 from shequ.cases.models import Case, CaseEvent
 
 
@@ -61,6 +62,7 @@ def record(case: Case, actor: Actor, action: str, *, from_status: str = "", to_s
     event = event_for(case, actor, action, from_status=from_status, to_status=to_status, note=note,
                       detail=detail, at=at)
     event.save()
+    rollup_mark(cases=[case])  # the figures recount this case's (complex, day) on their next refresh
     audit_append(actor=actor, action=f"case.{action}", obj=case, detail={
         "number": case.number, "from": from_status, "to": to_status, **(detail or {}),
     })

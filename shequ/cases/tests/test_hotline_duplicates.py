@@ -138,3 +138,33 @@ def test_the_same_words_about_another_building_are_not_a_duplicate(open_case, tr
 
     assert report.ok, report.as_text()
     assert report.merged == 0
+
+
+@pytest.mark.parametrize(("mine", "theirs", "expected"), [
+    ("/1/9/", "/1/9/20/21/22/", True),  # the complex contains the house
+    ("/1/9/20/21/22/", "/1/9/", True),
+    ("/1/9/20/", "/1/9/20/21/22/", True),  # the building contains the house
+    ("/1/9/20/21/22/", "/1/9/20/21/23/", False),  # two houses
+    ("/1/9/20/", "/1/9/30/", False),  # two buildings
+])
+def test_wording_matches_only_at_compatible_places(mine, theirs, expected):
+    from shequ.cases.hotline.duplicates import Candidate, DuplicateFinder
+
+    finder = DuplicateFinder()
+    text = "门口垃圾堆放三天无人清运气味很大"
+    at = datetime(2025, 3, 3, 9, 0, tzinfo=TZ)
+    finder.add_row(1, 1, Candidate(at, "", text, place=theirs, prefixes=finder.prefixes(theirs, "/1/9/"), row=2))
+
+    match = finder.match(1, 1, Candidate(at, "", text, place=mine, prefixes=finder.prefixes(mine, "/1/9/"), row=3))
+
+    assert (match is not None) is expected
+
+
+def test_importing_the_same_file_again_adds_nothing(tree, tmp_path):
+    rows = [hotline_row("XA1"), hotline_row("XA2", 来电号码="13900001111", 诉求内容="路灯不亮请维修")]
+    run(tmp_path, rows)
+
+    again = run(tmp_path, rows)
+
+    assert again.ok and again.created == 0 and again.skipped == 2
+    assert Case.objects.count() == 2 and CaseEvent.objects.count() == 2

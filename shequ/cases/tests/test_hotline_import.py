@@ -228,3 +228,14 @@ def test_it_refuses_an_old_xls_file(tree, tmp_path):
     report = hotline_import(actor=SYSTEM, path=path)
 
     assert not report.ok and ".xls" in report.problems[0].reason
+
+
+def test_it_refuses_a_category_that_was_switched_off(tree, tmp_path):
+    from shequ.cases.models import Category
+
+    Category.objects.filter(code="garbage").update(is_active=False)
+
+    report = run(tmp_path, [hotline_row("XA1")])
+
+    assert [(row, column) for row, column, _reason in problems(report)] == [(2, "问题分类")]
+    assert Case.objects.count() == 0

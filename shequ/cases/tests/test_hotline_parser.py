@@ -56,6 +56,10 @@ def test_it_finds_building_unit_and_house_in_an_address(address, parts):
     assert parse_address(address) == parts
 
 
+def test_it_reads_the_numbers_after_the_complexs_name():
+    assert parse_address("朱雀大街12号长庆坊3号楼1单元", "长庆坊") == AddressParts(3, 1, None)
+
+
 @pytest.mark.django_db
 def test_a_category_resolves_by_its_most_specific_known_name():
     index = CategoryIndex.load()
