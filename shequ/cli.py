@@ -236,6 +236,16 @@ def apikey(args: argparse.Namespace) -> int:
     return delegate("apikey", *args.rest)
 
 
+@command(
+    "cases", "诉求事件工具：tick 扫描逾期并自动升级；hotline 导入12345热线导出文件；common 提出共性问题",
+    arg("action", choices=["tick", "hotline", "common"], help="tick | hotline FILE | common"),
+    arg("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS),
+)
+def cases(args: argparse.Namespace) -> int:
+    commands = {"tick": "cases_tick", "hotline": "hotline_import", "common": "meetings_propose_common_problems"}
+    return delegate(commands[args.action], *args.rest)
+
+
 @command("totp", "显示某个账户当前的6位动态验证码（演示用的运维工具）", arg("username", help="用户名"))
 def totp(args: argparse.Namespace) -> int:
     import pyotp

@@ -48,6 +48,8 @@ INSTALLED_APPS = [
     "shequ.access",
     "shequ.open311",
     "shequ.analytics",
+    "channels",
+    "shequ.alarms",
 ]
 
 MIDDLEWARE = [
@@ -154,6 +156,20 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 50 * 1024 * 1024
 
 NINJA_PAGINATION_PER_PAGE = 50
+
+# Channels: the guard-room console's WebSockets. The in-memory layer reaches only
+# consumers in the same process (the demo runs one web process); production sets
+# REDIS_URL so the gateway process and every web worker share one layer.
+REDIS_URL = os.environ.get("REDIS_URL", "")
+if REDIS_URL:
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer",
+                                  "CONFIG": {"hosts": [REDIS_URL], "prefix": "shequ"}}}
+else:
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+# Seconds between the console's look at the database for alarms and events written by
+# another process. Needed only with the in-memory layer (a separate gateway process
+# cannot reach its consumers); 0 turns it off.
+SHEQU_CONSOLE_CATCHUP_SECONDS = float(os.environ.get("SHEQU_CONSOLE_CATCHUP_SECONDS", "0" if REDIS_URL else "3"))
 
 LOGGING = {
     "version": 1,

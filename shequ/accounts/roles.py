@@ -42,19 +42,22 @@ class Capability:
     CASES_HANDLE = "cases.handle"  # accept, assign, resolve, escalate, merge
     CASES_REPORT = "cases.report"  # a resident reporting a problem at home
     MEETINGS_MANAGE = "meetings.manage"  # teams, meetings, minutes, decisions, visits
+    ALARMS_VIEW = "alarms.view"  # the guard-room console: live passes, refusals and alarms
+    ALARMS_HANDLE = "alarms.handle"  # acknowledge and close alarms
 
 
 _STAFF = {Capability.VIEW, Capability.CHANGE, Capability.REVEAL, Capability.EXPORT, Capability.IMPORT}
 _CASEWORK = {Capability.CASES_VIEW, Capability.CASES_HANDLE, Capability.MEETINGS_MANAGE}
+_ALARMS = {Capability.ALARMS_VIEW, Capability.ALARMS_HANDLE}
 
 ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
     Role.DISTRICT_STAFF: frozenset(_STAFF | _CASEWORK),
     Role.STREET_STAFF: frozenset(_STAFF | _CASEWORK),
     Role.COMMUNITY_STAFF: frozenset(_STAFF | _CASEWORK),
     Role.GRID_WORKER: frozenset({Capability.VIEW, Capability.CHANGE, Capability.CASES_VIEW, Capability.CASES_HANDLE}),
-    Role.PROPERTY_STAFF: frozenset({Capability.VIEW, Capability.CASES_VIEW, Capability.CASES_HANDLE}),
-    Role.POLICE: frozenset({Capability.VIEW, Capability.REVEAL, Capability.CASES_VIEW, Capability.CASES_HANDLE}),
-    Role.GUARD: frozenset({Capability.VIEW}),
+    Role.PROPERTY_STAFF: frozenset({Capability.VIEW, Capability.CASES_VIEW, Capability.CASES_HANDLE} | _ALARMS),
+    Role.POLICE: frozenset({Capability.VIEW, Capability.REVEAL, Capability.CASES_VIEW, Capability.CASES_HANDLE} | _ALARMS),
+    Role.GUARD: frozenset({Capability.VIEW} | _ALARMS),
     # a "2+4" member granted on their complex: the complex's cases, meetings and visits
     Role.TEAM_MEMBER: frozenset({Capability.VIEW} | _CASEWORK),
     Role.LEGAL_ADVISER: frozenset({Capability.CASES_VIEW, Capability.MEETINGS_MANAGE}),
