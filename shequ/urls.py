@@ -15,5 +15,6 @@ urlpatterns = [
     path("meetings/", include("shequ.meetings.urls")),
     path("open311/v2/", include("shequ.open311.urls")),
     path("figures/", include("shequ.analytics.urls")),
+    path("alarms/", include("shequ.alarms.urls")),
     path("", include("shequ.registry.urls")),
 ]

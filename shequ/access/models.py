@@ -58,7 +58,13 @@ class Device(models.Model):
     heartbeat_timeout_seconds = models.PositiveIntegerField(_("心跳超时(秒)"), default=120)
     last_heartbeat_at = models.DateTimeField(_("最近心跳"), null=True, blank=True)
     fault_raised_at = models.DateTimeField(_("离线告警时间"), null=True, blank=True)
+    # comma-separated CredentialKind values in enum order; never "" or "face" alone
+    credential_kinds = models.CharField(_("接受的凭证"), max_length=40, default="card,pin,qr")
     synced_version = models.PositiveBigIntegerField(_("已同步版本"), default=0)
+    # the newest version compiled for this device (see DeviceEntry)
+    latest_version = models.PositiveBigIntegerField(_("最新版本"), default=0)
+    # deletions older than this were compacted away: a device behind it gets a full snapshot
+    history_floor = models.PositiveBigIntegerField(default=0, editable=False)
     is_active = models.BooleanField(_("启用"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -67,10 +73,29 @@ class Device(models.Model):
     class Meta:
         verbose_name = _("门禁设备")
         verbose_name_plural = _("门禁设备")
-        indexes = [models.Index(fields=["area", "kind"], name="device_area_kind_idx")]
+        indexes = [
+            models.Index(fields=["area", "kind"], name="device_area_kind_idx"),
+            # the gateway polls "which devices changed since version n"
+            models.Index(fields=["latest_version"], name="device_latest_version_idx"),
+        ]
+        constraints = [
+            # every door keeps a non-face way in
+            models.CheckConstraint(condition=~Q(credential_kinds__in=["", "face"]),
+                                   name="device_accepts_non_face_credential"),
+        ]
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def accepted_kinds(self) -> list[str]:
+        return [kind for kind in self.credential_kinds.split(",") if kind]
+
+    def is_online(self, now) -> bool:
+        """Heard from within its heartbeat timeout."""
+        if self.last_heartbeat_at is None:
+            return False
+        return (now - self.last_heartbeat_at).total_seconds() <= self.heartbeat_timeout_seconds
 
 
 class CredentialKind(models.TextChoices):
@@ -105,6 +130,8 @@ class Credential(models.Model):
     valid_from = models.DateTimeField(_("生效时间"))
     valid_until = models.DateTimeField(_("失效时间"), null=True, blank=True)
     revoked_at = models.DateTimeField(_("撤销时间"), null=True, blank=True)
+    template = models.OneToOneField("access.FaceTemplate", null=True, blank=True, on_delete=models.CASCADE,
+                                    related_name="credential", verbose_name=_("人脸模板"))
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = CredentialQuerySet.as_manager()
@@ -115,7 +142,13 @@ class Credential(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["kind", "value_digest"], condition=Q(revoked_at__isnull=True) & ~Q(value_digest=""),
                                     name="credential_unique_live_value"),
+            # a face credential is exactly one enrolled template; other kinds have none
+            models.CheckConstraint(
+                condition=(Q(kind="face") & Q(template__isnull=False)) | (~Q(kind="face") & Q(template__isnull=True)),
+                name="credential_face_iff_template",
+            ),
         ]
+        indexes = [models.Index(fields=["person", "kind"], name="credential_person_kind_idx")]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.label}"
@@ -156,7 +189,9 @@ class FaceTemplate(models.Model):
     """A face embedding (128 float32, dlib ResNet), encrypted at rest."""
 
     consent = models.ForeignKey(FaceConsent, on_delete=models.CASCADE, related_name="templates")
-    template_cipher = models.TextField(editable=False)
+    template_cipher = models.TextField(editable=False)  # emptied when consent is withdrawn
+    # the enrolment photo (JPEG), encrypted; optional, emptied on withdrawal; every view is audited
+    photo_cipher = models.TextField(editable=False, blank=True)
     enrolled_at = models.DateTimeField(auto_now_add=True)
     deleted_at = models.DateTimeField(null=True, blank=True)
 
@@ -178,10 +213,13 @@ class TemplatePlacement(models.Model):
     template = models.ForeignKey(FaceTemplate, on_delete=models.CASCADE, related_name="placements")
     device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="template_placements")
     state = models.CharField(max_length=10, choices=State.choices, default=State.TO_PUSH)
+    # the sync version that last pushed (TO_PUSH) or removed (TO_DELETE) the template
+    version = models.PositiveBigIntegerField(default=0)
     confirmed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["template", "device"], name="placement_unique")]
+        indexes = [models.Index(fields=["device", "state"], name="placement_device_state_idx")]
 
 
 class AccessRuleQuerySet(ScopedQuerySet):
@@ -200,12 +238,21 @@ class AccessRule(models.Model):
     start_time = models.TimeField(_("开始时间"), null=True, blank=True)
     end_time = models.TimeField(_("结束时间"), null=True, blank=True)
     valid_until = models.DateField(_("有效期至"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
 
     objects = AccessRuleQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("通行规则")
         verbose_name_plural = _("通行规则")
+        constraints = [
+            # a window is either the whole day (both empty) or start before end
+            models.CheckConstraint(
+                condition=(Q(start_time__isnull=True) & Q(end_time__isnull=True))
+                | (Q(start_time__isnull=False) & Q(end_time__isnull=False) & Q(start_time__lt=models.F("end_time"))),
+                name="access_rule_window",
+            ),
+        ]
 
 
 class EventKind(models.TextChoices):
@@ -259,3 +306,43 @@ class QuarantinedMessage(models.Model):
     class Meta:
         verbose_name = _("异常消息")
         verbose_name_plural = _("异常消息")
+
+
+class EntryKind(models.TextChoices):
+    PERSON = "p", _("人员")
+    CREDENTIAL = "c", _("凭证")
+    FACE = "f", _("人脸")
+
+
+class DeviceEntry(models.Model):
+    """One line of the compact list a device holds, as last published to it.
+
+    The compiler diffs what a device should hold against these rows; each row that
+    changes (or is removed: ``deleted``) gets the version of that change, so a sync
+    delta is simply "rows of this device with a version above the one it has".
+    Removed rows stay as tombstones until compacted (``Device.history_floor``).
+    """
+
+    Kind = EntryKind
+
+    device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="entries")
+    kind = models.CharField(max_length=1, choices=EntryKind.choices)
+    ref_id = models.BigIntegerField()  # person, credential or template id
+    # plain id, not a key: a tombstone outlives what it names
+    person_id = models.BigIntegerField()
+    data = models.JSONField(default=dict)
+    version = models.PositiveBigIntegerField()
+    deleted = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["device", "kind", "ref_id"], name="device_entry_unique")]
+        indexes = [
+            models.Index(fields=["device", "version"], name="device_entry_version_idx"),  # deltas
+            models.Index(fields=["device", "person_id"], name="device_entry_person_idx"),  # per-person recompiles
+        ]
+
+
+class AccessVersion(models.Model):
+    """The one counter every compiled change takes its version from (row pk=1)."""
+
+    value = models.PositiveBigIntegerField(default=0)

@@ -415,7 +415,7 @@ class FaceDeleted(_Body):
 
 class CmdResult(_Body):
     type: Literal["cmd_result"]
-    cmd_id: Annotated[StrictStr, Field(min_length=1, max_length=64)]
+    cmd_id: Annotated[StrictStr, Field(min_length=1, max_length=40)]
     ok: StrictBool
     reason: Annotated[StrictStr, Field(max_length=200)] = ""
 
@@ -437,7 +437,7 @@ class Command(_Body):
     model_config = ConfigDict(extra="allow", frozen=True)
 
     cmd: Annotated[StrictStr, Field(min_length=1, max_length=32)]
-    cmd_id: Annotated[StrictStr, Field(min_length=1, max_length=64)]
+    cmd_id: Annotated[StrictStr, Field(min_length=1, max_length=40)]
 
     @property
     def params(self) -> dict[str, Any]:
@@ -456,14 +456,22 @@ class Window(_Body):
     end: Annotated[StrictStr, Field(pattern=r"^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$")]
 
 
-class PersonEntry(_Body):
-    """Someone who may pass this device, from ``valid_from`` to ``valid_until``
+class Grant(_Body):
+    """One reason to let a person through: from ``valid_from`` to ``valid_until``
     (either may be null), within ``windows`` (empty: at any time)."""
 
-    person_id: Annotated[StrictInt, Field(gt=0)]
     valid_from: AwareDatetime | None = None
     valid_until: AwareDatetime | None = None
     windows: list[Window] = []
+
+
+class PersonEntry(_Body):
+    """Someone who may pass this device: when any one of ``grants`` holds. Grants
+    are kept apart (a tenant who is also a guard) rather than merged, because a
+    merge of "until the lease ends" and "weekdays 7-19" would allow more than either."""
+
+    person_id: Annotated[StrictInt, Field(gt=0)]
+    grants: Annotated[list[Grant], Field(min_length=1)]
 
 
 class CredentialEntry(_Body):
@@ -509,6 +517,34 @@ class Sync(_Body):
     tz: StrictStr = "Asia/Shanghai"
     #: the access credential key sealed for this device; sent with full snapshots
     credential_key: StrictStr = ""
+
+
+def window_contains(window: Window, local: datetime) -> bool:
+    """Is the local wall-clock time ``local`` inside ``window``?"""
+    if str(local.isoweekday()) not in window.days:
+        return False
+    minute = local.hour * 60 + local.minute
+    start_h, start_m = map(int, window.start.split(":"))
+    end_h, end_m = map(int, window.end.split(":"))
+    return start_h * 60 + start_m <= minute < end_h * 60 + end_m
+
+
+def grant_holds(grant: Grant, moment: datetime, tz: str = "Asia/Shanghai") -> bool:
+    """Does ``grant`` let its person through at ``moment`` (aware)? The door's rule."""
+    from zoneinfo import ZoneInfo
+
+    if grant.valid_from is not None and moment < grant.valid_from:
+        return False
+    if grant.valid_until is not None and moment >= grant.valid_until:
+        return False
+    if not grant.windows:
+        return True
+    local = moment.astimezone(ZoneInfo(tz))
+    return any(window_contains(window, local) for window in grant.windows)
+
+
+def person_may_pass(entry: PersonEntry, moment: datetime, tz: str = "Asia/Shanghai") -> bool:
+    return any(grant_holds(grant, moment, tz) for grant in entry.grants)
 
 
 def heartbeat_parse(body: Mapping[str, Any]) -> Heartbeat:

@@ -169,7 +169,7 @@ def _epoch(moment) -> int:
 
 
 def _count_case(counters: Counters, case: dict) -> None:
-    """What one case adds to a row: the rules of ``services._case_aggregates``, in Python."""
+    """What one case adds to a row: the rules of ``services.case_aggregates``, in Python."""
     counters.received += 1
     group = case["category__group"]
     counters.received_sanitation += group == CategoryGroup.SANITATION

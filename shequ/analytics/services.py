@@ -86,7 +86,8 @@ HANDLING = Greatest(EpochSeconds("resolved_at") - EpochSeconds("received_at"), V
 LIVE = ~Q(status=Status.MERGED)
 
 
-def _case_aggregates() -> dict[str, object]:
+def case_aggregates() -> dict[str, object]:
+    """What the cases of one group add up to, as SQL aggregates (the rollup's rules)."""
     return {
         "received": Count("pk"),
         "received_sanitation": Count("pk", filter=Q(category__group=CategoryGroup.SANITATION)),
@@ -125,7 +126,7 @@ def _insert_complexes(cases: QuerySet) -> None:
     """Rows of complexes from their cases (the cases' filter says which buckets)."""
     live = cases.filter(LIVE)
     keys = {"area": F("complex_id"), "day": TruncDate("received_at", tzinfo=TZ)}
-    _insert_select(AreaDay, live, keys, _case_aggregates())
+    _insert_select(AreaDay, live, keys, case_aggregates())
     _insert_select(AreaDayCount, live, {**keys, "dimension": Value(Dimension.CATEGORY.value),
                                         "key": Cast("category_id", CharField(max_length=40))},
                    {"received": Count("pk")})

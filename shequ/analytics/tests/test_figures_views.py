@@ -158,6 +158,21 @@ def test_an_htmx_request_gets_the_fragment(street_cadre, client_for, tree):
     assert page.startswith('<div id="figures-main"') and "<html" not in page
 
 
+def test_a_user_granted_below_complex_level_gets_no_figures(client_for, tree):
+    from conftest import make_user
+
+    grid = make_user("grid_a", "grid_worker", tree.building_a)
+    client = client_for(grid)
+    assert "暂无可查看的统计" in _page(client).content.decode()
+    assert _page(client, tree.complex_a).status_code == 404
+
+
+def test_the_period_picker_shows_the_period_shown(street_cadre, client_for, tree):
+    page = _page(client_for(street_cadre), tree.street, kind="quarter", year=2025, quarter=3).content.decode()
+    assert '<option value="quarter" selected>' in page and '<option value="3" selected>' in page
+    assert "2025年第3季度" in page
+
+
 def test_a_resident_may_not_open_figures(resident_user, client_for):
     assert _page(client_for(resident_user)).status_code == 403
 

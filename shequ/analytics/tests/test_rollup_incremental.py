@@ -48,7 +48,7 @@ def test_it_counts_a_new_case_on_the_next_refresh_only(new_case, tree, street_ca
     assert not RollupMark.objects.exists()
 
 
-def test_it_follows_a_case_through_its_life(new_case, tree, street_cadre, resident_user):
+def test_it_follows_a_case_through_its_life(tree, street_cadre, resident_user):
     resident = Actor(user=resident_user)
     case = cases.case_create(actor=resident, channel=Channel.RESIDENT, category=Category.objects.get(code="water"),
                              area=tree.house_a.area, title="停水", description="家里停水一天了")

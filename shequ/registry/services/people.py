@@ -170,6 +170,7 @@ def residence_start(
         before = snapshot(person)
         person.area = house.area
         audited_save(actor, person, before)
+    _access_changed(person)
     return residence
 
 
@@ -190,4 +191,13 @@ def residence_end(*, actor: Actor, residence: Residence, end_date: date | None =
         before_person = snapshot(person)
         person.area = target
         audited_save(actor, person, before_person)
+    _access_changed(person)
     return residence
+
+
+def _access_changed(person: Person) -> None:
+    """Recompile the person's doors in this transaction: someone who moves out
+    loses access the same minute, someone who moves in gets it (shequ.access)."""
+    from shequ.access.services import access_person_changed
+
+    access_person_changed(person_ids=[person.pk])

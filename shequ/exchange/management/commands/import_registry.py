@@ -8,7 +8,6 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from shequ.accounts.audit import Actor
 from shequ.accounts.models import User
@@ -18,7 +17,8 @@ from shequ.exchange.importers import IMPORTERS, import_file
 
 
 class Command(BaseCommand):
-    help = gettext_lazy(
+    # a plain str: argparse formats help text with regular expressions, which refuse lazy strings
+    help = (
         "从 .xlsx 或 .csv 文件批量导入登记数据，全部成功或全部不写入。"
         "文件被拒绝时打印每个问题（行、列、原因）并以状态码 1 退出。"
     )

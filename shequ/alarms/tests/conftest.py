@@ -1,0 +1,89 @@
+"""Fixtures of the alarms tests: doors in complexes A and B, the guards of each,
+and device events stored the way the gateway's ingest stores them."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import datetime
+
+import pytest
+from asgiref.sync import async_to_sync
+from django.utils import timezone
+
+from conftest import make_user
+
+_event_ids = itertools.count(1)
+
+
+def make_device(area, device_id: str, name: str, kind: str = "unit_door"):
+    from shequ.access.models import Device
+    from shequ.core import pii
+
+    return Device.objects.create(device_id=device_id, name=name, kind=kind, area=area,
+                                 secret_cipher=pii.encrypt("secret-" + device_id))
+
+
+def store_event(device, kind: str, *, occurred_at: datetime | None = None, person=None, reason: str = "",
+                event_id: str | None = None):
+    """An AccessEvent as the ingest stores it (the ingest then calls ``alarms_from_events``)."""
+    from shequ.access.models import AccessEvent
+
+    now = timezone.now()
+    return AccessEvent.objects.create(
+        device=device, event_id=event_id or f"ev-{next(_event_ids)}", kind=kind, occurred_at=occurred_at or now,
+        received_at=now, credential_kind="card" if kind in ("pass", "refused") else "", person=person,
+        reason=reason, direction="in" if kind == "pass" else "",
+    )
+
+
+def ingest(device, kind: str, **kwargs):
+    """Store one event and hand it to the alarms, as the ingest does; returns (event, alarms)."""
+    from shequ.alarms.services import alarms_from_events
+
+    event = store_event(device, kind, **kwargs)
+    return event, alarms_from_events([event])
+
+
+@pytest.fixture(autouse=True)
+def _empty_channel_layer():
+    """The in-memory layer lives as long as the process: no groups or messages leak between tests."""
+    from channels.layers import get_channel_layer
+
+    layer = get_channel_layer()
+    async_to_sync(layer.flush)()
+    yield
+    async_to_sync(layer.flush)()
+
+
+@pytest.fixture
+def door_a(tree):
+    return make_device(tree.unit_a, "cqf-03-2-door", "3号楼2单元门")
+
+
+@pytest.fixture
+def gate_a(tree):
+    return make_device(tree.complex_a, "cqf-gate-1", "长庆坊南门", kind="gate")
+
+
+@pytest.fixture
+def gate_b(tree):
+    return make_device(tree.complex_b, "xh-gate-1", "西何小区北门", kind="gate")
+
+
+@pytest.fixture
+def guard_b(tree):
+    return make_user("guard_b", "guard", tree.complex_b, display_name="西何门卫")
+
+
+@pytest.fixture
+def building_2_a(tree):
+    from shequ.registry.models import Area
+    from shequ.registry.tests.factories import AreaFactory
+
+    return AreaFactory(parent=tree.complex_a, level=Area.Level.BUILDING, code="CQF-05", name="5号楼")
+
+
+@pytest.fixture
+def forced_alarm(door_a):
+    _event, alarms = ingest(door_a, "forced", reason="door contact opened")
+    return alarms[0]
