@@ -1,8 +1,10 @@
 """Open311 POST requests/s: one uvicorn process serving the app, a client firing POSTs.
 
 Starts ``uvicorn shequ.asgi:application`` (one worker, the way ``shequ web``
-runs it, with a PostgreSQL connection pool: SHEQU_DB_POOL) on a free loopback
-port against DATABASE_URL, seeds a small area tree, a service account granted
+runs it) on a free loopback port against DATABASE_URL, with HTTP served by
+Django's WSGI handler on a pool of threads (SHEQU_HTTP_THREADS, shequ/asgi.py;
+``--http-threads 0`` measures Django's own ASGI handler instead, with a
+PostgreSQL connection pool, SHEQU_DB_POOL), seeds a small area tree, a service account granted
 on its community and an API key, then fires POST ``/open311/v2/requests.json``
 from this process over keep-alive connections (--concurrency threads, loopback
 only) and prints requests/s, p50/p95 latency, the server's CPU time per request
@@ -55,6 +57,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--baseline", type=int, default=3000, help="timed baseline GETs (default %(default)s)")
     parser.add_argument("--concurrency", type=int, default=16, help="client connections (default %(default)s)")
     parser.add_argument("--warmup", type=int, default=200, help="untimed requests of each kind first")
+    parser.add_argument("--http-threads", type=int, default=int(os.environ.get("SHEQU_HTTP_THREADS", "16")),
+                        help="the server's SHEQU_HTTP_THREADS: HTTP through Django's WSGI handler on this many "
+                             "threads; 0 = Django's ASGI handler (default %(default)s)")
     # run_all.py passes these to every script; they mean nothing here
     args, _unknown = parser.parse_known_args(argv)
     if args.requests < 1 or args.baseline < 1 or not 1 <= args.concurrency <= 64:
@@ -112,14 +117,15 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_server(port: int, concurrency: int) -> subprocess.Popen:
+def start_server(port: int, concurrency: int, http_threads: int) -> subprocess.Popen:
     command = [sys.executable, "-m", "uvicorn", "shequ.asgi:application", "--host", HOST, "--port", str(port),
                "--workers", "1", "--lifespan", "off", "--no-access-log", "--log-level", "warning"]
-    env = dict(os.environ)
-    # Under ASGI each request runs on a new thread, and Django's connections are
-    # per thread: without a pool every request would open a PostgreSQL connection
-    # and strand it (the server soon meets "too many clients"). See settings.py.
-    env.setdefault("SHEQU_DB_POOL", str(concurrency + 4))
+    env = dict(os.environ, SHEQU_HTTP_THREADS=str(http_threads))
+    if http_threads <= 0:
+        # Django's ASGI handler runs each request on a new thread, and Django's
+        # connections are per thread: without a pool every request would open a
+        # PostgreSQL connection and strand it ("too many clients"). See settings.py.
+        env.setdefault("SHEQU_DB_POOL", str(concurrency + 4))
     server = subprocess.Popen(command, cwd=benchkit.REPO, env=env)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -215,15 +221,20 @@ def main(argv: list[str] | None = None) -> int:
     if not os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")):
         sys.exit("DATABASE_URL must name a PostgreSQL database (the target is stated for PostgreSQL)")
     try:
-        import psycopg_pool  # noqa: F401 - the server's connection pool (settings: SHEQU_DB_POOL)
-    except ImportError:
-        sys.exit("psycopg-pool is not installed: pip install psycopg-pool")
+        if args.http_threads > 0:
+            import a2wsgi  # noqa: F401 - the server's HTTP thread pool (shequ/asgi.py)
+        else:
+            import psycopg_pool  # noqa: F401 - the server's connection pool (settings: SHEQU_DB_POOL)
+    except ImportError as exc:
+        sys.exit(f"{exc.name} is not installed: pip install {exc.name.replace('_', '-')}")
     from shequ.accounts.models import AuditRecord
     from shequ.cases.models import Case
 
     raw_key, codes = seed()
     port = free_port()
-    print(f"open311 POST on {benchkit.describe_database()}, uvicorn 1 worker on {HOST}:{port}, "
+    http = (f"HTTP on {args.http_threads} threads (SHEQU_HTTP_THREADS)" if args.http_threads > 0
+            else "HTTP through Django's ASGI handler")
+    print(f"open311 POST on {benchkit.describe_database()}, uvicorn 1 worker on {HOST}:{port}, {http}, "
           f"{args.concurrency} client connections, {os.cpu_count()} cores", flush=True)
 
     def discovery(_rng):
@@ -238,7 +249,7 @@ def main(argv: list[str] | None = None) -> int:
         })
         return "POST", "/open311/v2/requests.json", body, {"Content-Type": "application/x-www-form-urlencoded"}
 
-    server = start_server(port, args.concurrency)
+    server = start_server(port, args.concurrency, args.http_threads)
     try:
         before = Case.objects.filter(channel=Case.Channel.OPEN311).count()
         fire(port, "warm-up", args.warmup, args.concurrency, discovery)

@@ -17,7 +17,24 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from shequ.alarms.routing import websocket_urlpatterns  # noqa: E402
 from shequ.alarms.security import SameOriginValidator  # noqa: E402
 
+
+def _http_application():
+    """Django's ASGI handler, or, with SHEQU_HTTP_THREADS=N, Django's WSGI handler on
+    a pool of N threads (a2wsgi). The ASGI handler starts a thread for every
+    request and crosses between the event loop and threads several times per
+    request: on two cores it serves about a quarter of what the thread pool does
+    (bench/open311_post.py), and its per-thread database connections are never
+    reused (see SHEQU_DB_POOL). The pool keeps its threads, and so their connections."""
+    threads = int(os.environ.get("SHEQU_HTTP_THREADS", "0"))
+    if threads <= 0:
+        return django_application
+    from a2wsgi import WSGIMiddleware
+    from django.core.wsgi import get_wsgi_application
+
+    return WSGIMiddleware(get_wsgi_application(), workers=threads)
+
+
 application = ProtocolTypeRouter({
-    "http": django_application,
+    "http": _http_application(),
     "websocket": SameOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
 })

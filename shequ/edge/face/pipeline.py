@@ -1,0 +1,132 @@
+"""One frame in, one face template out: decode, detect, 5-point landmarks, embed.
+
+dlib computes on one thread, so a door runs one :class:`FacePipeline` per core in
+worker processes (:mod:`.pool`); this module is what each worker holds.
+"""
+
+from __future__ import annotations
+
+import io
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from shequ.edge.face.liveness import LivenessCheck, LivenessVerdict, PassThroughLiveness
+from shequ.edge.face.models import ModelPaths, model_paths
+
+DIMENSIONS = 128
+#: faces smaller than this (pixels, on the frame) are not looked for at half scale
+_COARSE_MIN_SIDE = 160
+
+
+@dataclass(frozen=True)
+class Face:
+    """The largest face of a frame: where it is and its unit-length template."""
+
+    box: tuple[int, int, int, int]  # left, top, right, bottom
+    score: float
+    vector: np.ndarray  # (128,) float32, unit length
+
+
+@dataclass
+class FaceResult:
+    face: Face | None
+    liveness: LivenessVerdict | None = None
+    #: seconds spent per stage: decode, detect, landmarks, embed, liveness
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def normalise(vector: np.ndarray) -> np.ndarray:
+    """Unit length float32: the gallery compares by dot product."""
+    vector = np.asarray(vector, dtype=np.float32).reshape(DIMENSIONS)
+    norm = float(np.linalg.norm(vector))
+    if not norm:
+        raise ValueError("zero face template")
+    return vector / norm
+
+
+def decode(data: bytes) -> np.ndarray:
+    """JPEG/PNG bytes to an RGB uint8 array."""
+    from PIL import Image
+
+    with Image.open(io.BytesIO(data)) as image:
+        return np.asarray(image.convert("RGB"))
+
+
+class FacePipeline:
+    """dlib's HOG detector, 5-point shape predictor and ResNet (v1) embedding.
+
+    ``coarse_first``: look for the face on the frame halved first (four times
+    fewer pixels; a face at a door fills a good part of the frame), and on the
+    full frame only when none is found there. The landmarks and the embedding
+    always use the full-resolution frame.
+    """
+
+    def __init__(self, paths: ModelPaths | Path | None = None, *, coarse_first: bool = True,
+                 min_score: float = 0.0, liveness: LivenessCheck | None = None) -> None:
+        import dlib
+
+        if not isinstance(paths, ModelPaths):
+            paths = model_paths(paths)
+        self._detector = dlib.get_frontal_face_detector()
+        self._shape = dlib.shape_predictor(str(paths.landmarks))
+        self._resnet = dlib.face_recognition_model_v1(str(paths.resnet))
+        self._rectangle = dlib.rectangle
+        self.coarse_first = coarse_first
+        self.min_score = min_score
+        self.liveness = liveness or PassThroughLiveness()
+
+    def detect(self, rgb: np.ndarray):
+        """The largest face's dlib rectangle and score, or None."""
+        if self.coarse_first and min(rgb.shape[:2]) >= 2 * _COARSE_MIN_SIDE:
+            found = self._largest(np.ascontiguousarray(rgb[::2, ::2]))
+            if found is not None:
+                rect, score = found
+                return self._rectangle(rect.left() * 2, rect.top() * 2, rect.right() * 2 + 1,
+                                       rect.bottom() * 2 + 1), score
+        return self._largest(rgb)
+
+    def _largest(self, rgb: np.ndarray):
+        rects, scores, _ = self._detector.run(rgb, 0, self.min_score)
+        if not len(rects):
+            return None
+        best = max(range(len(rects)), key=lambda i: rects[i].area())
+        return rects[best], float(scores[best])
+
+    def landmarks(self, rgb: np.ndarray, rect):
+        return self._shape(rgb, rect)
+
+    def embed(self, rgb: np.ndarray, shape) -> np.ndarray:
+        return normalise(np.array(self._resnet.compute_face_descriptor(rgb, shape)))
+
+    def embed_chip(self, chip: np.ndarray) -> np.ndarray:
+        """Template of an already aligned 150x150 RGB face chip."""
+        return normalise(np.array(self._resnet.compute_face_descriptor(np.ascontiguousarray(chip))))
+
+    def process(self, frame: bytes | np.ndarray, sensors: dict | None = None) -> FaceResult:
+        """The whole pipeline for one frame (JPEG/PNG bytes or an RGB array)."""
+        timings: dict[str, float] = {}
+        started = time.perf_counter()
+        rgb = decode(frame) if isinstance(frame, (bytes, bytearray, memoryview)) else frame
+        mark = _lap(timings, "decode", started)
+        found = self.detect(rgb)
+        mark = _lap(timings, "detect", mark)
+        if found is None:
+            return FaceResult(None, timings=timings)
+        rect, score = found
+        shape = self.landmarks(rgb, rect)
+        mark = _lap(timings, "landmarks", mark)
+        vector = self.embed(rgb, shape)
+        mark = _lap(timings, "embed", mark)
+        face = Face((rect.left(), rect.top(), rect.right(), rect.bottom()), score, vector)
+        verdict = self.liveness.check(rgb, face, sensors or {})
+        _lap(timings, "liveness", mark)
+        return FaceResult(face, verdict, timings)
+
+
+def _lap(timings: dict[str, float], stage: str, since: float) -> float:
+    now = time.perf_counter()
+    timings[stage] = now - since
+    return now
