@@ -1,0 +1,214 @@
+"""Storing what devices report: events in idempotent batches, unusable messages in quarantine.
+
+``shequ gateway`` calls :func:`events_store` from its database thread with up to a
+few hundred events of many devices at a time. Each ``(device, event_id)`` is
+stored once whatever arrives twice: the batch goes through
+``INSERT … SELECT … ON CONFLICT (device_id, event_id) DO NOTHING`` (PostgreSQL and
+SQLite ≥ 3.35, which also gives ``RETURNING``), staged in a temporary table that is
+filled with ``COPY`` on PostgreSQL and ``executemany`` on SQLite.
+
+The gateway acknowledges events to the device (``evack``) only after this returns,
+that is after the commit: an acknowledged event is in the database.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import DataError, IntegrityError, InterfaceError, OperationalError, connection, transaction
+from django.utils import timezone
+
+from shequ.access.models import AccessEvent, Device, QuarantinedMessage
+from shequ.registry.models import Person
+
+logger = logging.getLogger(__name__)
+
+#: QuarantinedMessage.payload keeps at most this much of a message (a flood of huge junk must not fill the disk)
+QUARANTINE_PAYLOAD_MAX = 256 * 1024
+STAGE = "shequ_event_stage"
+_COLUMNS = ("device_id", "event_id", "kind", "occurred_at", "credential_kind", "person_id", "plate", "direction",
+            "reason")
+
+
+@dataclass(frozen=True, slots=True)
+class EventRow:
+    """One device event, validated (``protocol.Event``) and bound to its device's pk."""
+
+    device_pk: int
+    event_id: str
+    kind: str
+    occurred_at: datetime
+    credential_kind: str = ""
+    person_id: int | None = None
+    plate: str = ""
+    direction: str = ""
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class QuarantineRow:
+    """A message (or one event of a batch) that cannot be used, and why."""
+
+    topic: str
+    payload: bytes
+    reason: str
+
+
+def events_store(
+    batch: Sequence[EventRow],
+    *,
+    quarantined: Sequence[QuarantineRow] = (),
+    received_at: datetime | None = None,
+    raise_alarms: bool = True,
+) -> list[tuple[int, str]]:
+    """Store events and quarantined messages in one transaction; idempotent.
+
+    Returns ``(device pk, event id)`` of the events new to the database (those
+    already stored are left alone). Events naming a person who no longer exists
+    are stored without the person; events of a device deleted meanwhile are
+    dropped. If the database refuses the batch for its content (a constraint or a
+    value it cannot hold), the events are stored one by one and the refused ones
+    are quarantined with the database's reason, so one bad row never blocks the rest.
+    """
+    received_at = received_at or timezone.now()
+    rows = _unique(batch)
+    with transaction.atomic():
+        if quarantined:
+            messages_quarantine(quarantined)
+        try:
+            with transaction.atomic():
+                stored = _insert(rows, received_at) if rows else []
+        except (IntegrityError, DataError):
+            logger.warning("the database refused a batch of %d events; storing them one by one", len(rows))
+            stored = _insert_one_by_one(rows, received_at)
+        if stored and raise_alarms:
+            _alarms(rows, stored, received_at)
+    return [(device_pk, event_id) for _pk, device_pk, event_id in stored]
+
+
+def messages_quarantine(rows: Iterable[QuarantineRow]) -> int:
+    """Keep unusable messages with the reason (the payload cut to a bounded size)."""
+    objs = [
+        QuarantinedMessage(topic=row.topic[:200], payload=bytes(row.payload[:QUARANTINE_PAYLOAD_MAX]),
+                           reason=_cut_reason(row.reason, truncated=len(row.payload) > QUARANTINE_PAYLOAD_MAX))
+        for row in rows
+    ]
+    QuarantinedMessage.objects.bulk_create(objs)
+    return len(objs)
+
+
+def _cut_reason(reason: str, *, truncated: bool) -> str:
+    suffix = " (payload truncated)" if truncated else ""
+    return reason[: 200 - len(suffix)] + suffix
+
+
+def _unique(batch: Sequence[EventRow]) -> list[EventRow]:
+    """The first of each (device, event id): a resend can land in the same batch as the original."""
+    seen: dict[tuple[int, str], EventRow] = {}
+    for row in batch:
+        seen.setdefault((row.device_pk, row.event_id), row)
+    return list(seen.values()) if len(seen) != len(batch) else list(batch)
+
+
+def _insert(rows: list[EventRow], received_at: datetime) -> list[tuple[int, int, str]]:
+    """Stage the rows, then move the new ones into the event table; (pk, device pk, event id) of those moved."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            _stage_postgresql(cursor, rows)
+        else:
+            _stage_generic(cursor, rows)
+        cursor.execute(_move_sql(), [connection.ops.adapt_datetimefield_value(received_at)])
+        return cursor.fetchall()
+
+
+def _stage_postgresql(cursor, rows: list[EventRow]) -> None:
+    # ON COMMIT DELETE ROWS empties the stage at each commit, so nothing leaks between batches
+    cursor.execute(
+        f"CREATE TEMP TABLE IF NOT EXISTS {STAGE} (device_id bigint NOT NULL, event_id varchar(64) NOT NULL, "
+        "kind varchar(14) NOT NULL, occurred_at timestamptz NOT NULL, credential_kind varchar(8) NOT NULL, "
+        "person_id bigint, plate varchar(10) NOT NULL, direction varchar(3) NOT NULL, reason varchar(40) NOT NULL) "
+        "ON COMMIT DELETE ROWS"
+    )
+    raw = cursor.cursor  # the psycopg cursor under Django's wrapper: COPY is not in the DB-API
+    with raw.copy(f"COPY {STAGE} ({', '.join(_COLUMNS)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row((row.device_pk, row.event_id, row.kind, row.occurred_at, row.credential_kind,
+                            row.person_id, row.plate, row.direction, row.reason))
+
+
+def _stage_generic(cursor, rows: list[EventRow]) -> None:
+    cursor.execute(
+        f"CREATE TEMP TABLE IF NOT EXISTS {STAGE} (device_id integer NOT NULL, event_id varchar(64) NOT NULL, "
+        "kind varchar(14) NOT NULL, occurred_at datetime NOT NULL, credential_kind varchar(8) NOT NULL, "
+        "person_id integer, plate varchar(10) NOT NULL, direction varchar(3) NOT NULL, reason varchar(40) NOT NULL)"
+    )
+    cursor.execute(f"DELETE FROM {STAGE}")  # SQLite has no ON COMMIT DELETE ROWS
+    adapt = connection.ops.adapt_datetimefield_value
+    cursor.executemany(
+        f"INSERT INTO {STAGE} ({', '.join(_COLUMNS)}) VALUES ({', '.join(['%s'] * len(_COLUMNS))})",
+        [(row.device_pk, row.event_id, row.kind, adapt(row.occurred_at), row.credential_kind, row.person_id,
+          row.plate, row.direction, row.reason) for row in rows],
+    )
+
+
+def _move_sql() -> str:
+    quote = connection.ops.quote_name
+    events, devices, people = (quote(model._meta.db_table) for model in (AccessEvent, Device, Person))
+    # the joins drop vanished devices and blank vanished people, so the foreign keys cannot fail at commit;
+    # "WHERE true" keeps SQLite from reading ON CONFLICT as the join's ON
+    return (
+        f"INSERT INTO {events} (device_id, event_id, kind, occurred_at, received_at, credential_kind, person_id, "
+        "plate, direction, reason, payload) "
+        "SELECT s.device_id, s.event_id, s.kind, s.occurred_at, %s, s.credential_kind, p.id, s.plate, s.direction, "
+        f"s.reason, '{{}}' FROM {STAGE} s JOIN {devices} d ON d.id = s.device_id "
+        f"LEFT JOIN {people} p ON p.id = s.person_id WHERE true "
+        "ON CONFLICT (device_id, event_id) DO NOTHING RETURNING id, device_id, event_id"
+    )
+
+
+def _insert_one_by_one(rows: list[EventRow], received_at: datetime) -> list[tuple[int, int, str]]:
+    stored: list[tuple[int, int, str]] = []
+    refused: list[QuarantineRow] = []
+    for row in rows:
+        try:
+            with transaction.atomic():
+                stored.extend(_insert([row], received_at))
+        except (IntegrityError, DataError) as error:
+            refused.append(QuarantineRow(
+                topic=f"db/{row.device_pk}/event", payload=repr(row).encode(),
+                reason=f"event {row.event_id}: the database refused it: {error}",
+            ))
+    if refused:
+        messages_quarantine(refused)
+    return stored
+
+
+def _alarms(rows: list[EventRow], stored: list[tuple[int, int, str]], received_at: datetime) -> None:
+    """Hand the new events to the guard room (alarms, live console) in the same transaction.
+
+    A savepoint keeps a failure there from losing the events: database errors
+    still roll the whole batch back (it is retried), anything else is logged and
+    the events are stored without their console push.
+    """
+    from shequ.alarms.services import alarms_from_events
+
+    by_key = {(row.device_pk, row.event_id): row for row in rows}
+    events = [_event(pk, by_key[(device_pk, event_id)], received_at) for pk, device_pk, event_id in stored]
+    try:
+        with transaction.atomic():
+            alarms_from_events(events)
+    except (OperationalError, InterfaceError):
+        raise
+    except Exception:  # noqa: BLE001 - a bug there must not stop ingest; it is logged with its traceback
+        logger.exception("alarms failed for %d new events; they are stored without alarms", len(events))
+
+
+def _event(pk: int, row: EventRow, received_at: datetime) -> AccessEvent:
+    return AccessEvent(
+        pk=pk, device_id=row.device_pk, event_id=row.event_id, kind=row.kind, occurred_at=row.occurred_at,
+        received_at=received_at, credential_kind=row.credential_kind, person_id=row.person_id, plate=row.plate,
+        direction=row.direction, reason=row.reason, payload={},
+    )

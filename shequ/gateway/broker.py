@@ -1,0 +1,56 @@
+"""The embedded MQTT broker (amqtt) of the demo and the tests.
+
+Production runs Mosquitto (or EMQX); the demo must be one command, so it starts
+this broker in-process. Anonymous clients are allowed, as on the default
+Mosquitto set-up: devices prove who they are by signing every message with
+their own secret, whatever broker sits in between (docs/mqtt.md).
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 1883
+
+
+def broker_config(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> dict:
+    return {
+        "listeners": {"default": {"type": "tcp", "bind": f"{host}:{port}"}},
+        # no $SYS topics and no packet logging: only authentication
+        "plugins": {"amqtt.plugins.authentication.AnonymousAuthPlugin": {"allow_anonymous": True}},
+    }
+
+
+@asynccontextmanager
+async def embedded_broker(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> AsyncIterator[object]:
+    """Run an amqtt broker on ``host:port`` for the duration of the block."""
+    from amqtt.broker import Broker
+
+    # amqtt logs every connection and packet at INFO
+    logging.getLogger("amqtt").setLevel(logging.WARNING)
+    broker = Broker(broker_config(host, port))
+    await broker.start()
+    try:
+        yield broker
+    finally:
+        await broker.shutdown()
+
+
+def port_is_open(host: str, port: int, timeout: float = 0.5) -> bool:
+    """Is something listening there (a broker already running)?"""
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def free_port(host: str = DEFAULT_HOST) -> int:
+    """A TCP port nobody listens on now (for tests and a second demo)."""
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return sock.getsockname()[1]
