@@ -160,11 +160,13 @@ def _print_report(report) -> None:
 
 
 @command(
-    "demo", "一键演示：迁移数据库、生成演示数据和演示账户、启动网站",
+    "demo", "一键演示：迁移数据库、生成演示数据和演示账户、启动网站和门禁网关",
     *_WEB_ARGS,
     arg("--people", type=int, default=None, help="首次生成的人数（默认 12000）"),
     arg("--seed", type=int, default=None, help="随机种子"),
     arg("--no-web", action="store_true", help="只准备数据和账户，不启动网站"),
+    arg("--mqtt-port", type=int, default=1883, help="门禁设备连接的 MQTT 端口（默认 1883；已有代理在用时直接连接它）"),
+    arg("--no-gateway", action="store_true", help="不启动门禁网关和内置 MQTT 代理"),
 )
 def demo(args: argparse.Namespace) -> int:
     from shequ import seed as seeding
@@ -193,7 +195,30 @@ def demo(args: argparse.Namespace) -> int:
         _print_logins(logins)
     if args.no_web:
         return 0
-    return serve(args.host, args.port)
+    gateway = None if args.no_gateway else _demo_gateway(args.host, args.mqtt_port)
+    try:
+        return serve(args.host, args.port)
+    finally:
+        if gateway is not None:
+            gateway.stop()
+
+
+def _demo_gateway(host: str, port: int):
+    """The access gateway on a thread of the web process (its events reach the guard console's
+    in-memory channel layer), with an embedded amqtt broker unless one already listens on the port."""
+    from shequ.gateway.broker import port_is_open
+    from shequ.gateway.main import GatewayConfig, GatewayThread
+
+    probe = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    embedded = not port_is_open(probe, port)
+    gateway = GatewayThread(GatewayConfig(broker_host=host if embedded else probe, broker_port=port),
+                            embedded=embedded)
+    if not gateway.start():
+        print(f"门禁网关未能启动：{gateway.error}", file=sys.stderr)
+        return None
+    where = "内置 MQTT 代理" if embedded else "已运行的 MQTT 代理"
+    print(f"门禁网关已启动（{where} {probe}:{port}）")
+    return gateway
 
 
 def _print_logins(logins) -> None:
@@ -244,6 +269,21 @@ def apikey(args: argparse.Namespace) -> int:
 def cases(args: argparse.Namespace) -> int:
     commands = {"tick": "cases_tick", "hotline": "hotline_import", "common": "meetings_propose_common_problems"}
     return delegate(commands[args.action], *args.rest)
+
+
+@command(
+    "gateway", "门禁网关：在 MQTT 代理和数据库之间收存设备事件、心跳，下发同步",
+    arg("--broker-host", default="127.0.0.1", help="MQTT 代理地址（默认 127.0.0.1）"),
+    arg("--broker-port", type=int, default=1883, help="MQTT 代理端口（默认 1883）"),
+    arg("--embedded-broker", action="store_true", help="在本进程内启动 amqtt 代理，监听上面的地址和端口"),
+    arg("--client-id", default="shequ-gateway", help="MQTT 客户端编号（持久会话；多个网关各用一个）"),
+)
+def gateway(args: argparse.Namespace) -> int:
+    from shequ.gateway.main import run_gateway
+
+    _warn_unapplied_migrations()
+    return run_gateway(broker_host=args.broker_host, broker_port=args.broker_port,
+                       embedded_broker=args.embedded_broker, client_id=args.client_id)
 
 
 @command("totp", "显示某个账户当前的6位动态验证码（演示用的运维工具）", arg("username", help="用户名"))

@@ -16,5 +16,6 @@ urlpatterns = [
     path("open311/v2/", include("shequ.open311.urls")),
     path("figures/", include("shequ.analytics.urls")),
     path("alarms/", include("shequ.alarms.urls")),
+    path("access/", include("shequ.access.urls")),
     path("", include("shequ.registry.urls")),
 ]

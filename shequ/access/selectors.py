@@ -58,7 +58,8 @@ def person_credentials(*, person: Person) -> list[Credential]:
 def person_consents(*, person: Person) -> list[FaceConsent]:
     """Consents with their doors, templates and where each template is placed."""
     placements = TemplatePlacement.objects.select_related("device").order_by("device__name")
-    templates = FaceTemplate.objects.prefetch_related(Prefetch("placements", queryset=placements)).order_by("pk")
+    templates = (FaceTemplate.objects.defer("template_cipher")
+                 .prefetch_related(Prefetch("placements", queryset=placements)).order_by("pk"))
     return list(
         FaceConsent.objects.filter(person=person).select_related("recorded_by")
         .prefetch_related("devices", Prefetch("templates", queryset=templates)).order_by("-consented_at")

@@ -210,7 +210,7 @@ def _step(*, alarm: Alarm, actor: Actor, step: str, note: str) -> Alarm:
                                                        code="max_length")})
     with transaction.atomic():
         # locked: two guards pressing at once must not both acknowledge
-        locked = (Alarm.objects.select_for_update()
+        locked = (Alarm.objects.select_for_update(of=("self",))
                   .select_related("area", "device", "acknowledged_by", "closed_by").get(pk=alarm.pk))
         now = timezone.now()
         if step == AlarmActionKind.NOTE:

@@ -30,8 +30,9 @@ async def embedded_broker(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) ->
     """Run an amqtt broker on ``host:port`` for the duration of the block."""
     from amqtt.broker import Broker
 
-    # amqtt logs every connection and packet at INFO
+    # amqtt logs every connection and packet at INFO, its state machine library every transition
     logging.getLogger("amqtt").setLevel(logging.WARNING)
+    logging.getLogger("transitions").setLevel(logging.WARNING)  # amqtt's state machines
     broker = Broker(broker_config(host, port))
     await broker.start()
     try:

@@ -29,13 +29,18 @@ class DbWorker:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, functools.partial(_call, func, args, kwargs))
 
-    def close(self) -> None:
-        """Close the worker's connection and let its thread end (without waiting for running work)."""
+    def close(self, timeout: float = 5.0) -> None:
+        """Close the worker's connection and end its thread. Waits up to ``timeout`` for work
+        still running (a write stuck on a dead database is left to finish on its own)."""
         try:
-            self._executor.submit(_close_connection)
-        except RuntimeError:  # already shut down
+            closing = self._executor.submit(_close_connection)
+        except RuntimeError:  # already closed
             return
-        self._executor.shutdown(wait=False, cancel_futures=False)
+        self._executor.shutdown(wait=False)
+        try:
+            closing.result(timeout)
+        except TimeoutError:
+            logger.warning("database worker %s did not finish in %.0f s", self.name, timeout)
 
 
 def _call(func: Callable[..., T], args: tuple, kwargs: dict) -> T:

@@ -77,11 +77,11 @@ def asgi_server(transactional_db, settings):
     connection.settings_dict["CONN_MAX_AGE"] = max_age
 
 
-def _ingest(device, kind: str, **fields):
-    """Store one device event the way the gateway does, alarms included."""
-    from shequ.alarms.tests.conftest import ingest
+def _ingest(device, kind: str, **fields) -> str:
+    """Store one device event through the gateway's ingest service (which raises the alarms)."""
+    from shequ.alarms.tests.conftest import ingest_stored
 
-    return ingest(device, kind, **fields)
+    return ingest_stored(device, kind, **fields)
 
 
 def test_a_forced_entry_reaches_the_guard_console_and_is_acknowledged(asgi_server, browser_page, tree, person_a):

@@ -7,7 +7,6 @@ import itertools
 from datetime import datetime
 
 import pytest
-from asgiref.sync import async_to_sync
 from django.utils import timezone
 
 from conftest import make_user
@@ -44,15 +43,34 @@ def ingest(device, kind: str, **kwargs):
     return event, alarms_from_events([event])
 
 
+def ingest_stored(device, kind: str, *, person=None, reason: str = "", occurred_at: datetime | None = None) -> str:
+    """One event through the gateway's own ingest (``events_store``), which hands it to
+    the alarms in its transaction; returns the event id."""
+    from shequ.access.services.ingest import EventRow, events_store
+
+    event_id = f"gw-{next(_event_ids)}"
+    row = EventRow(device_pk=device.pk, event_id=event_id, kind=kind, occurred_at=occurred_at or timezone.now(),
+                   credential_kind="card" if kind in ("pass", "refused") else "",
+                   person_id=person.pk if person is not None else None, reason=reason)
+    assert events_store([row]) == [(device.pk, event_id)]
+    return event_id
+
+
 @pytest.fixture(autouse=True)
 def _empty_channel_layer():
-    """The in-memory layer lives as long as the process: no groups or messages leak between tests."""
-    from channels.layers import get_channel_layer
+    """The in-memory layer lives as long as the process: no groups or messages leak
+    between tests. (Emptied directly, not with ``flush()``: after the Playwright
+    journeys an event loop is running on this thread and ``async_to_sync`` refuses.)"""
+    from channels.layers import InMemoryChannelLayer, get_channel_layer
 
     layer = get_channel_layer()
-    async_to_sync(layer.flush)()
+    if isinstance(layer, InMemoryChannelLayer):
+        layer.channels.clear()
+        layer.groups.clear()
     yield
-    async_to_sync(layer.flush)()
+    if isinstance(layer, InMemoryChannelLayer):
+        layer.channels.clear()
+        layer.groups.clear()
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 
 from conftest import logged_in_client, make_user
-from shequ.alarms.tests.conftest import ingest, store_event
+from shequ.alarms.tests.conftest import ingest, ingest_stored, store_event
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -114,6 +114,24 @@ def test_an_alarm_reaches_the_guard_of_its_complex_only(guard, guard_b, door_a):
     assert message["type"] == "alarms"
     assert [(item["id"], item["kind"], item["status"]) for item in message["items"]] == [
         (alarm.pk, "forced_entry", "raised")]
+    assert quiet_b
+
+
+def test_a_forced_entry_stored_by_the_gateway_ingest_reaches_the_console(guard, guard_b, door_a):
+    async def scenario():
+        console_a, _ = await _open(guard)
+        console_b, _ = await _open(guard_b)
+        await database_sync_to_async(ingest_stored)(door_a, "forced", reason="door contact")
+        messages = [await console_a.receive_json_from(timeout=WAIT) for _ in range(2)]
+        quiet_b = await console_b.receive_nothing(timeout=0.5)
+        await console_a.disconnect()
+        await console_b.disconnect()
+        return messages, quiet_b
+
+    messages, quiet_b = async_to_sync(scenario)()
+    by_type = {message["type"]: message["items"] for message in messages}
+    assert [(item["kind"], item["detail"]) for item in by_type["alarms"]] == [("forced_entry", "door contact")]
+    assert [item["kind"] for item in by_type["events"]] == ["forced"]
     assert quiet_b
 
 

@@ -7,6 +7,8 @@ import pytest
 from conftest import make_user
 from shequ.alarms import broadcast, selectors
 
+pytestmark = pytest.mark.django_db
+
 
 @pytest.mark.parametrize("area_name", ["complex_a", "building_a", "unit_a"])
 def test_it_sends_everything_below_a_complex_to_the_complex_group(tree, area_name):

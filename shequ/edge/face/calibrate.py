@@ -33,6 +33,7 @@ THRESHOLDS = [round(0.30 + 0.02 * i, 2) for i in range(21)]
 @dataclass
 class Identity:
     name: str
+    #: dlib's raw descriptors (not unit length); both distance scales are derived from them
     vectors: list[np.ndarray]
     low_resolution: bool = False
 
@@ -46,9 +47,11 @@ def crop_faces(pipeline: FacePipeline, rgb: np.ndarray) -> list[np.ndarray]:
     crops = []
     rects, _scores, _ = dlib.get_frontal_face_detector().run(rgb, 1, 0.0)
     for rect in rects:
+        # half a face of margin: enough for rotation and scale variants, little room for a neighbour
         side = rect.width()
-        left, top = max(0, rect.left() - side), max(0, rect.top() - side)
-        right, bottom = min(rgb.shape[1], rect.right() + side), min(rgb.shape[0], rect.bottom() + side)
+        margin = side // 2
+        left, top = max(0, rect.left() - margin), max(0, rect.top() - margin)
+        right, bottom = min(rgb.shape[1], rect.right() + margin), min(rgb.shape[0], rect.bottom() + margin)
         crop = Image.fromarray(rgb[top:bottom, left:right])
         factor = max(1.0, 150 / side)
         crop = crop.resize((round(crop.width * factor), round(crop.height * factor)), Image.BICUBIC)
@@ -60,9 +63,10 @@ def views(pipeline: FacePipeline, rgb: np.ndarray) -> list[np.ndarray]:
     """Templates of the photo and of each variant in which a face is found."""
     found = []
     for image in [rgb, *samples.variants(rgb).values()]:
-        result = pipeline.process(np.ascontiguousarray(image))
-        if result.face is not None:
-            found.append(result.face.vector)
+        image = np.ascontiguousarray(image)
+        detected = pipeline.detect(image)
+        if detected is not None:
+            found.append(pipeline.embed_raw(image, pipeline.landmarks(image, detected[0])))
     return found
 
 
@@ -77,7 +81,7 @@ def lfw_identities(pipeline: FacePipeline) -> list[Identity]:
     for index, face in enumerate(faces):
         grey = Image.fromarray((face * 255).astype(np.uint8)).resize((150, 150), Image.BICUBIC)
         chip = np.asarray(grey.convert("RGB"))
-        identities.append(Identity(f"lfw-{index}", [pipeline.embed_chip(chip)], low_resolution=True))
+        identities.append(Identity(f"lfw-{index}", [pipeline.embed_chip_raw(chip)], low_resolution=True))
     return identities
 
 
@@ -100,29 +104,47 @@ def collect(pipeline: FacePipeline, photo_dirs: list[Path], *, lfw: bool = True)
     return identities
 
 
-def distances(identities: list[Identity]) -> tuple[np.ndarray, np.ndarray]:
+def _distance(a: np.ndarray, b: np.ndarray, raw: bool) -> float:
+    if raw:
+        return float(np.linalg.norm(a - b))
+    return distance_from_similarity(float(a @ b) / float(np.linalg.norm(a) * np.linalg.norm(b)))
+
+
+def distances(identities: list[Identity], *, raw: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Genuine and impostor distances: unit-vector scale (the door's), or dlib's raw scale."""
     genuine, impostor = [], []
     for identity in identities:
         for a, b in itertools.combinations(identity.vectors, 2):
-            genuine.append(distance_from_similarity(float(a @ b)))
+            genuine.append(_distance(a, b, raw))
     for first, second in itertools.combinations(identities, 2):
         for a in first.vectors:
             for b in second.vectors:
-                impostor.append(distance_from_similarity(float(a @ b)))
+                impostor.append(_distance(a, b, raw))
     return np.array(genuine), np.array(impostor)
+
+
+def closest_impostors(identities: list[Identity], count: int = 5) -> list[tuple[float, str, str]]:
+    pairs = []
+    for first, second in itertools.combinations(identities, 2):
+        nearest = min(_distance(a, b, False) for a in first.vectors for b in second.vectors)
+        pairs.append((round(nearest, 3), first.name, second.name))
+    return sorted(pairs)[:count]
 
 
 def report(identities: list[Identity]) -> dict:
     genuine, impostor = distances(identities)
     high = [i for i in identities if not i.low_resolution]
     _, impostor_high = distances(high)
+    _, impostor_high_raw = distances(high, raw=True)
+    norms = np.array([np.linalg.norm(v) for i in identities for v in i.vectors])
     table = [{"threshold": t, "far": float((impostor <= t).mean()), "far_high_res": float((impostor_high <= t).mean()),
               "frr": float((genuine > t).mean())} for t in THRESHOLDS]
     return {
         "identities": len(identities), "high_resolution_identities": len(high),
         "genuine_pairs": len(genuine), "impostor_pairs": len(impostor), "impostor_pairs_high_res": len(impostor_high),
         "genuine": _summary(genuine), "impostor": _summary(impostor), "impostor_high_res": _summary(impostor_high),
-        "table": table,
+        "impostor_high_res_raw": _summary(impostor_high_raw), "descriptor_norm": _summary(norms),
+        "closest_impostors": closest_impostors(high), "table": table,
     }
 
 
@@ -144,8 +166,9 @@ def main(argv: list[str] | None = None) -> int:
     figures = report(identities)
     print(f"identities {figures['identities']} ({figures['high_resolution_identities']} high resolution), "
           f"genuine pairs {figures['genuine_pairs']}, impostor pairs {figures['impostor_pairs']}")
-    for key in ("genuine", "impostor", "impostor_high_res"):
+    for key in ("genuine", "impostor", "impostor_high_res", "impostor_high_res_raw", "descriptor_norm"):
         print(f"{key:18} " + "  ".join(f"{k} {v:.3f}" for k, v in figures[key].items()))
+    print("closest high-resolution impostors:", figures["closest_impostors"])
     print("threshold  FAR(all)   FAR(high-res)  FRR")
     for row in figures["table"]:
         print(f"  {row['threshold']:.2f}     {row['far']:.5f}    {row['far_high_res']:.5f}        {row['frr']:.4f}")

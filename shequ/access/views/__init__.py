@@ -1,0 +1,1 @@
+"""Access pages: devices, people's credentials and face consent, events, rules."""
