@@ -40,6 +40,8 @@ class Command:
 COMMANDS: list[Command] = []
 #: subcommands whose arguments go unparsed to a management command
 PASS_THROUGH = {"apikey"}
+#: subcommands that run without Django (the edge runs on a gate PC with no platform database)
+WITHOUT_DJANGO = {"edge"}
 
 
 def command(name: str, help: str, *args: Arg) -> Callable:
@@ -301,6 +303,19 @@ def totp(args: argparse.Namespace) -> int:
     return 0
 
 
+def _edge_args() -> tuple[Arg, ...]:
+    from shequ.edge.options import ARGUMENTS
+
+    return tuple(arg(*flags, **options) for flags, options in ARGUMENTS)
+
+
+@command("edge", "门禁边缘程序：本地决策（平台离线也能通行）、事件补传、人脸识别（无需 Django）", *_edge_args())
+def edge(args: argparse.Namespace) -> int:
+    from shequ.edge.main import run
+
+    return run(args)
+
+
 # --- entry point ------------------------------------------------------------------------------------------------
 
 def build_parser() -> argparse.ArgumentParser:
@@ -327,7 +342,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
     if args.data_dir:
         os.environ["SHEQU_DATA_DIR"] = args.data_dir
-    setup_django()
+    if args.command not in WITHOUT_DJANGO:
+        setup_django()
     return args.run(args)
 
 

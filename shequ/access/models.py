@@ -91,6 +91,11 @@ class Device(models.Model):
     def accepted_kinds(self) -> list[str]:
         return [kind for kind in self.credential_kinds.split(",") if kind]
 
+    @property
+    def accepted_kind_labels(self) -> list[str]:
+        labels = dict(CredentialKind.choices)
+        return [labels.get(kind, kind) for kind in self.accepted_kinds]
+
     def is_online(self, now) -> bool:
         """Heard from within its heartbeat timeout."""
         if self.last_heartbeat_at is None:

@@ -7,8 +7,10 @@ writes the audit log, and pushes the new state to the consoles after commit.
 
 from __future__ import annotations
 
+import heapq
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -40,6 +42,24 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
     AlarmActionKind.CLOSED: (frozenset({AlarmStatus.ACKNOWLEDGED, AlarmStatus.DISPATCHED, AlarmStatus.ON_SCENE}),
                              AlarmStatus.CLOSED),
 }
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEvent:
+    """A device event the ingest has just stored, with its primary key: what
+    :func:`alarms_from_events` needs, without building a model instance per event
+    (about 40 µs each, most of the cost at thousands of events a second)."""
+
+    pk: int
+    device_id: int
+    event_id: str
+    kind: str
+    occurred_at: datetime
+    credential_kind: str = ""
+    person_id: int | None = None
+    plate: str = ""
+    direction: str = ""
+    reason: str = ""
 
 
 def gateway_actor() -> Actor:
@@ -91,12 +111,12 @@ def _repeat(alarm: Alarm, event: AccessEvent) -> None:
                                note=event.reason, event=event)
 
 
-def alarms_from_events(events: Iterable[AccessEvent]) -> list[Alarm]:
+def alarms_from_events(events: Iterable[StoredEvent | AccessEvent]) -> list[Alarm]:
     """Call once after storing new device events (the gateway's ingest does).
 
     Forced-entry and door-held events raise alarms (or count as repeats of the
     door's unacknowledged alarm of that kind); every live event streams to the
-    consoles of its complex. Events must be saved; an event already behind an
+    consoles of its complex. Events must be stored; an event already behind an
     alarm is skipped, so calling twice with the same events changes nothing.
     Returns the alarms raised or repeated.
     """
@@ -104,10 +124,19 @@ def alarms_from_events(events: Iterable[AccessEvent]) -> list[Alarm]:
     if not events:
         return []
     devices = Device.objects.select_related("area").in_bulk({event.device_id for event in events})
-    alarming = [event for event in events if event.kind in ALARM_OF_EVENT]
+    alarming = [_as_model(event) for event in events if event.kind in ALARM_OF_EVENT]
     alarms = _alarms_for(alarming, devices) if alarming else []
     _stream(events, devices)
     return alarms
+
+
+def _as_model(event: StoredEvent | AccessEvent) -> AccessEvent:
+    """Alarms point at their event: a model instance (unsaved is fine, the row exists)."""
+    if isinstance(event, AccessEvent):
+        return event
+    return AccessEvent(pk=event.pk, device_id=event.device_id, event_id=event.event_id, kind=event.kind,
+                       occurred_at=event.occurred_at, credential_kind=event.credential_kind,
+                       person_id=event.person_id, plate=event.plate, direction=event.direction, reason=event.reason)
 
 
 def _alarms_for(events: list[AccessEvent], devices: dict[int, Device]) -> list[Alarm]:
@@ -154,23 +183,25 @@ def _ensure_pks(events: list[AccessEvent]) -> None:
         event.pk = ids[(event.device_id, event.event_id)]
 
 
-def _stream(events: list[AccessEvent], devices: dict[int, Device]) -> None:
+def _stream(events: list[StoredEvent | AccessEvent], devices: dict[int, Device]) -> None:
     cutoff = timezone.now() - LIVE_WINDOW
-    live = [event for event in events if event.occurred_at >= cutoff]
-    if not live:
+    group_of = {pk: broadcast.home_group(device.area) for pk, device in devices.items()}
+    by_group: dict[str, list] = defaultdict(list)
+    for event in events:
+        if event.occurred_at >= cutoff:
+            by_group[group_of[event.device_id]].append(event)
+    if not by_group:
         return
-    person_ids = {event.person_id for event in live if event.person_id}
+    latest = {group: heapq.nlargest(EVENTS_PER_MESSAGE, group_events, key=lambda event: event.occurred_at)[::-1]
+              for group, group_events in by_group.items()}
+    person_ids = {event.person_id for shown in latest.values() for event in shown if event.person_id}
     names = dict(Person.objects.filter(pk__in=person_ids).values_list("pk", "name")) if person_ids else {}
-    by_group: dict[str, list[AccessEvent]] = defaultdict(list)
-    for event in live:
-        by_group[broadcast.home_group(devices[event.device_id].area)].append(event)
-    messages = []
-    for group, group_events in by_group.items():
-        latest = sorted(group_events, key=lambda event: event.occurred_at)[-EVENTS_PER_MESSAGE:]
-        items = [payloads.event_item(event, devices[event.device_id], names.get(event.person_id, ""))
-                 for event in latest]
-        messages.append((group, broadcast.message("events", items)))
-    broadcast.publish(messages)
+    broadcast.publish(
+        (group, broadcast.message("events", [payloads.event_item(event, devices[event.device_id],
+                                                                 names.get(event.person_id, ""))
+                                             for event in shown]))
+        for group, shown in latest.items()
+    )
 
 
 def _push(alarms: Iterable[Alarm]) -> None:

@@ -15,13 +15,12 @@ from django.views.decorators.http import require_POST
 from shequ.accounts.audit import Actor
 from shequ.accounts.roles import Capability
 from shequ.accounts.scope import user_can
+from shequ.exchange.downloads import XLSX, attachment
 from shequ.exchange.exporters import EXPORTS, export_create
 from shequ.exchange.forms import ConfirmForm, ImportForm
 from shequ.exchange.importers import IMPORTERS, ImportReport, import_file
 from shequ.exchange.importers.uploads import UploadExpired, upload_get, upload_save
 from shequ.exchange.importers.workbook import template_workbook
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _require(request: HttpRequest, capability: str) -> None:
@@ -89,7 +88,7 @@ def template(request: HttpRequest, kind: str) -> HttpResponse:
     if importer is None:
         raise Http404
     response = HttpResponse(template_workbook(importer), content_type=XLSX)
-    response["Content-Disposition"] = _attachment(f"{importer.label}导入模板.xlsx", f"{kind}-template.xlsx")
+    response["Content-Disposition"] = attachment(f"{importer.label}导入模板.xlsx", f"{kind}-template.xlsx")
     return response
 
 
@@ -104,12 +103,6 @@ def export(request: HttpRequest, kind: str) -> HttpResponse:
     label = EXPORTS[kind].label
     stamp = date.today().strftime("%Y%m%d")
     response = FileResponse(result.file, content_type=XLSX)
-    response["Content-Disposition"] = _attachment(f"{label}-{stamp}.xlsx", f"{kind}-{stamp}.xlsx")
+    response["Content-Disposition"] = attachment(f"{label}-{stamp}.xlsx", f"{kind}-{stamp}.xlsx")
     response["Cache-Control"] = "no-store"
     return response
-
-
-def _attachment(name: str, ascii_name: str) -> str:
-    from urllib.parse import quote
-
-    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(str(name))}"

@@ -269,7 +269,8 @@ ENTRY_SECTIONS = {EntryKind.PERSON: "people", EntryKind.CREDENTIAL: "credentials
 
 def _lock_versions() -> None:
     """Serialise compilations until commit, so versions commit in order and each
-    compilation reads everything committed before it."""
+    compilation reads everything committed before it. Callers write their audit
+    record first: the audit chain lock always comes before this one (no deadlock)."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_VERSION_LOCK_KEY])

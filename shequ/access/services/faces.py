@@ -133,14 +133,16 @@ def face_consent_withdraw(*, actor: Actor, consent: FaceConsent, now: datetime |
     template_ids = list(templates.values_list("pk", flat=True))
     templates.update(deleted_at=now, template_cipher="", photo_cipher="")
     Credential.objects.filter(template_id__in=template_ids, revoked_at__isnull=True).update(revoked_at=now)
+    # audit before recompiling, as every access service does: the audit chain lock is
+    # always taken before the version lock, so concurrent services cannot deadlock
+    audit(actor, "access.face_consent_withdrawn", obj=consent, area=person.area,
+          detail={"person": person.pk, "templates": template_ids})
     version = access_recompile(person_ids=[person.pk], now=now)
     # belt and braces: a placement the recompile did not reach (a device since
     # disabled, a push still in flight) must still be deleted and confirmed
     TemplatePlacement.objects.filter(
         template_id__in=template_ids, state__in=[TemplatePlacement.State.TO_PUSH, TemplatePlacement.State.PRESENT],
     ).update(state=TemplatePlacement.State.TO_DELETE, confirmed_at=None, **({"version": version} if version else {}))
-    audit(actor, "access.face_consent_withdrawn", obj=consent, area=person.area,
-          detail={"person": person.pk, "templates": template_ids})
     return consent
 
 

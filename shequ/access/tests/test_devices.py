@@ -150,3 +150,17 @@ def test_it_raises_an_offline_alarm_when_the_alarms_app_can(tree):
     device_heartbeat_record(device=device, at=now)
     devices_mark_offline(now=now + timedelta(minutes=5))
     assert Alarm.objects.filter(device=device, kind="device_offline").count() == 1
+
+
+def test_it_sweeps_from_the_command_line(tree):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    device = _register(tree).device
+    device_heartbeat_record(device=device, at=timezone.now() - timedelta(hours=1))
+    out = StringIO()
+    call_command("access_sweep", stdout=out)
+    assert out.getvalue().startswith("offline: 1;")
+    device.refresh_from_db()
+    assert device.fault_raised_at is not None

@@ -283,3 +283,21 @@ def test_it_renders_the_person_page_in_a_fixed_number_of_queries(client_for, wor
     with django_assert_num_queries(11):
         assert client.get(reverse("access:person_access", args=[resident.pk])).status_code == 200
 
+
+
+@pytest.mark.parametrize("name", ["access:device_list", "access:device_create", "access:person_find",
+                                  "access:event_list", "access:rule_list"])
+def test_it_renders_each_page_for_a_worker(client_for, worker, doors, resident, name):
+    response = client_for(worker).get(reverse(name), {"q": resident.name} if name == "access:person_find" else {})
+    assert response.status_code == 200
+    if name == "access:person_find":
+        assert reverse("access:person_access", args=[resident.pk]) in response.content.decode()
+
+
+def test_it_finds_no_one_of_another_community(client_for, outsider, resident):
+    response = client_for(outsider).get(reverse("access:person_find"), {"q": resident.name})
+    assert reverse("access:person_access", args=[resident.pk]) not in response.content.decode()
+
+
+def test_it_refuses_the_register_page_to_a_guard(client_for, guard):
+    assert client_for(guard).get(reverse("access:device_create")).status_code == 403

@@ -132,3 +132,13 @@ def test_it_raises_an_alarm_without_a_device(tree):
     alarm = services.alarm_raise(kind="forced_entry", area=tree.complex_a, detail="巡逻发现")
 
     assert (alarm.device, alarm.area, alarm.status) == (None, tree.complex_a, "raised")
+
+
+def test_it_takes_light_records_of_stored_events(door_a):
+    event = store_event(door_a, "forced", reason="door contact")
+    light = services.StoredEvent(pk=event.pk, device_id=door_a.pk, event_id=event.event_id, kind="forced",
+                                 occurred_at=event.occurred_at, reason="door contact")
+
+    (alarm,) = services.alarms_from_events([light])
+
+    assert (alarm.event, alarm.detail) == (event, "door contact")

@@ -19,7 +19,7 @@ from shequ.cases.hotline.forms import HotlineUploadForm
 from shequ.exchange.forms import ConfirmForm
 from shequ.exchange.importers.uploads import UploadExpired, upload_get, upload_save
 from shequ.exchange.importers.workbook import template_workbook
-from shequ.exchange.views import XLSX, _attachment
+from shequ.exchange.downloads import XLSX, attachment
 
 KIND = HotlineImporter.kind
 
@@ -81,5 +81,5 @@ def hotline_template(request: HttpRequest) -> HttpResponse:
     """The .xlsx template: the columns, an example row, dropdowns and notes."""
     _require(request)
     response = HttpResponse(template_workbook(HotlineImporter), content_type=XLSX)
-    response["Content-Disposition"] = _attachment(_("12345热线工单导入模板.xlsx"), "hotline-template.xlsx")
+    response["Content-Disposition"] = attachment(_("12345热线工单导入模板.xlsx"), "hotline-template.xlsx")
     return response

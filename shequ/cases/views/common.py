@@ -2,25 +2,24 @@
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 
 from shequ.accounts.audit import Actor
 from shequ.cases import services
+from shequ.cases.forms import STEP_FORMS, step_form
 from shequ.cases.models import Case
 from shequ.registry.forms import add_service_errors
+from shequ.registry.views.common import actor_of, error_messages, fetch_or_404, is_htmx
+
+__all__ = ["actor_of", "error_messages", "fetch_or_404", "is_htmx", "run_step", "step_forms", "step_outcome",
+           "step_redirect", "submit_step"]
 
 #: service error keys -> the form field that shows them
 FIELD_MAP = {"into": "into_number"}
-
-
-def actor_of(request: HttpRequest) -> Actor:
-    return Actor.from_request(request, via="web")
-
-
-def is_htmx(request: HttpRequest) -> bool:
-    return bool(getattr(request, "htmx", False))
 
 
 def run_step(step: str, *, actor: Actor, case: Case, data: dict, into: Case | None = None) -> Case:
@@ -69,5 +68,29 @@ def submit_step(step: str, form, *, actor: Actor, case: Case, into: Case | None 
     return True
 
 
-def form_messages(form) -> list[str]:
-    return [message for errors in form.errors.values() for message in errors]
+def step_forms(request: HttpRequest, case: Case, steps, *, failed_step: str = "",
+               failed_form=None) -> tuple[list[tuple], list[str]]:
+    """(step, label, form) for each step offered, the failed one with its errors, and the
+    messages to show at the top: a step not offered now (the case moved on meanwhile)
+    has no form to show its refusal on."""
+    errors = error_messages(failed_form) if failed_form is not None and failed_step not in steps else []
+    forms = []
+    for step in steps:
+        form = failed_form if step == failed_step else step_form(step, user=request.user, case=case)
+        forms.append((step, STEP_FORMS[step][1], form))
+    return forms, errors
+
+
+def step_redirect(request: HttpRequest, form, ok: bool, *, success: str, to: str, case: Case) -> HttpResponse:
+    """Without htmx: flash the step's outcome and go back to the case page ``to``."""
+    if ok:
+        messages.success(request, success)
+    else:
+        messages.error(request, " ".join(error_messages(form)))
+    return redirect(to, pk=case.pk)
+
+
+def step_outcome(step: str, form, ok: bool) -> dict:
+    """The keywords for re-rendering the case page after a step over htmx."""
+    return {"failed_step": "" if ok else step, "failed_form": None if ok else form,
+            "done": str(STEP_FORMS[step][1]) if ok else ""}

@@ -13,9 +13,11 @@ from django.views.decorators.http import require_POST
 from shequ.accounts.roles import Capability
 from shequ.accounts.scope import user_can
 from shequ.cases import selectors, services
-from shequ.cases.forms import STEP_FORMS, ResidentReportForm, step_form
+from shequ.cases.forms import ResidentReportForm, step_form
 from shequ.cases.models import Case, Channel
-from shequ.cases.views.common import actor_of, form_messages, is_htmx, submit_step
+from shequ.cases.views.common import (
+    actor_of, fetch_or_404, is_htmx, step_forms, step_outcome, step_redirect, submit_step,
+)
 from shequ.registry import selectors as registry_selectors
 from shequ.registry.forms import add_service_errors
 
@@ -24,10 +26,7 @@ MAIN = "cases/my_case_detail_fragment_main.html"
 
 def _fetch(request: HttpRequest, pk: int) -> Case:
     """Only the resident's own cases exist here."""
-    try:
-        return selectors.my_case_get(user=request.user, pk=pk)
-    except Case.DoesNotExist as exc:
-        raise Http404 from exc
+    return fetch_or_404(selectors.my_case_get, request, pk)
 
 
 @login_required
@@ -57,11 +56,7 @@ def my_case_list(request: HttpRequest) -> HttpResponse:
 
 def _context(request: HttpRequest, case: Case, *, failed_step: str = "", failed_form=None, done: str = "") -> dict:
     steps = selectors.resident_steps(user=request.user, case=case)
-    errors = form_messages(failed_form) if failed_form is not None and failed_step not in steps else []
-    forms = []
-    for step in steps:
-        form = failed_form if step == failed_step else step_form(step, user=request.user, case=case)
-        forms.append((step, STEP_FORMS[step][1], form))
+    forms, errors = step_forms(request, case, steps, failed_step=failed_step, failed_form=failed_form)
     return {
         "case": case, "events": selectors.case_timeline(case=case), "photos": selectors.case_photos(case=case),
         # a resolved case opens on the rating form: that is what the resident came for
@@ -87,12 +82,6 @@ def my_case_act(request: HttpRequest, pk: int, step: str) -> HttpResponse:
     form = step_form(step, data=request.POST, files=request.FILES, user=request.user, case=case)
     ok = submit_step(step, form, actor=actor_of(request), case=case)
     if not is_htmx(request):
-        if ok:
-            messages.success(request, _("已提交。"))
-        else:
-            messages.error(request, " ".join(form_messages(form)))
-        return redirect("cases:my_case_detail", pk=case.pk)
+        return step_redirect(request, form, ok, success=_("已提交。"), to="cases:my_case_detail", case=case)
     case = _fetch(request, pk)
-    return render(request, MAIN, _context(request, case, failed_step="" if ok else step,
-                                          failed_form=None if ok else form,
-                                          done=str(STEP_FORMS[step][1]) if ok else ""))
+    return render(request, MAIN, _context(request, case, **step_outcome(step, form, ok)))

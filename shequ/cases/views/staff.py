@@ -17,7 +17,9 @@ from shequ.cases import selectors, services
 from shequ.cases.deadlines import policies
 from shequ.cases.forms import STEP_FORMS, CaseFilterForm, StaffIntakeForm, step_form
 from shequ.cases.models import Case
-from shequ.cases.views.common import actor_of, form_messages, is_htmx, submit_step
+from shequ.cases.views.common import (
+    actor_of, fetch_or_404, is_htmx, step_forms, step_outcome, step_redirect, submit_step,
+)
 from shequ.registry import selectors as registry_selectors
 from shequ.registry.forms import add_service_errors
 from shequ.registry.models.area import AreaLevel
@@ -35,10 +37,7 @@ def _require_view(request: HttpRequest) -> None:
 
 def _fetch(request: HttpRequest, pk: int) -> Case:
     """One scoped fetch: a case outside the user's areas does not exist for them."""
-    try:
-        return selectors.case_get(user=request.user, pk=pk)
-    except Case.DoesNotExist as exc:
-        raise Http404 from exc
+    return fetch_or_404(selectors.case_get, request, pk)
 
 
 @login_required
@@ -63,12 +62,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
 def _detail_context(request: HttpRequest, case: Case, *, failed_step: str = "", failed_form=None,
                     done: str = "") -> dict:
     steps = selectors.staff_steps(user=request.user, case=case)
-    # a step that is not offered now (the case moved on meanwhile) shows its refusal at the top
-    errors = form_messages(failed_form) if failed_form is not None and failed_step not in steps else []
-    forms = []
-    for step in steps:
-        form = failed_form if step == failed_step else step_form(step, user=request.user, case=case)
-        forms.append((step, STEP_FORMS[step][1], form))
+    forms, errors = step_forms(request, case, steps, failed_step=failed_step, failed_form=failed_form)
     return {
         "case": case, "events": selectors.case_timeline(case=case), "photos": selectors.case_photos(case=case),
         "deadline": selectors.deadline_state(case), "step_forms": forms, "open_step": failed_step,
@@ -96,15 +90,10 @@ def case_act(request: HttpRequest, pk: int, step: str) -> HttpResponse:
         into = selectors.merge_target_get(user=request.user, number=form.cleaned_data["into_number"])
     ok = submit_step(step, form, actor=actor_of(request), case=case, into=into)
     if not is_htmx(request):
-        if ok:
-            messages.success(request, _("已%(step)s。") % {"step": STEP_FORMS[step][1]})
-        else:
-            messages.error(request, " ".join(form_messages(form)))
-        return redirect("cases:case_detail", pk=case.pk)
+        return step_redirect(request, form, ok, success=_("已%(step)s。") % {"step": STEP_FORMS[step][1]},
+                             to="cases:case_detail", case=case)
     case = _fetch(request, pk)
-    context = _detail_context(request, case, failed_step="" if ok else step, failed_form=None if ok else form,
-                              done=str(STEP_FORMS[step][1]) if ok else "")
-    return render(request, MAIN, context)
+    return render(request, MAIN, _detail_context(request, case, **step_outcome(step, form, ok)))
 
 
 @login_required

@@ -1,0 +1,58 @@
+"""Production: the Redis channel layer (REDIS_URL). The publisher knows no console
+loop there, as in a separate gateway process, and still reaches the right console.
+Skipped when no Redis answers on 127.0.0.1:6379."""
+
+from __future__ import annotations
+
+import socket
+import uuid
+
+import pytest
+from asgiref.sync import async_to_sync
+from channels.db import database_sync_to_async
+
+from shequ.alarms.tests.conftest import ingest_stored
+from shequ.alarms.tests.test_consumer import WAIT, _open
+
+REDIS = ("127.0.0.1", 6379)
+
+
+def _redis_answers() -> bool:
+    try:
+        with socket.create_connection(REDIS, timeout=0.5) as conn:
+            conn.sendall(b"PING\r\n")
+            return conn.recv(16).startswith(b"+PONG")
+    except OSError:
+        return False
+
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(not _redis_answers(), reason="no Redis on 127.0.0.1:6379 (production channel layer)"),
+]
+
+
+@pytest.fixture
+def redis_layer(settings):
+    settings.CHANNEL_LAYERS = {"default": {
+        "BACKEND": "channels_redis.core.RedisChannelLayer",
+        # a prefix of its own: parallel runs and other tests never share groups
+        "CONFIG": {"hosts": [f"redis://{REDIS[0]}:{REDIS[1]}/0"], "prefix": f"shequ-test-{uuid.uuid4().hex[:8]}"},
+    }}
+    yield
+
+
+def test_an_alarm_reaches_the_right_console_through_redis(redis_layer, guard, guard_b, door_a):
+    async def scenario():
+        console_a, _ = await _open(guard)
+        console_b, _ = await _open(guard_b)
+        await database_sync_to_async(ingest_stored)(door_a, "forced")
+        messages = [await console_a.receive_json_from(timeout=WAIT) for _ in range(2)]
+        quiet_b = await console_b.receive_nothing(timeout=0.5)
+        await console_a.disconnect()
+        await console_b.disconnect()
+        return messages, quiet_b
+
+    messages, quiet_b = async_to_sync(scenario)()
+    assert sorted(message["type"] for message in messages) == ["alarms", "events"]
+    assert quiet_b
