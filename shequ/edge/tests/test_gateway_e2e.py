@@ -25,8 +25,9 @@ def test_it_delivers_an_offline_backlog_through_the_gateway_exactly_once(tree, t
     async def scenario():
         async with edge_running(store, spec.host, spec.port, device_id=device_id, secret=secret) as (door, client):
             for index in range(BACKLOG // 2):  # broker and platform unreachable: decide and keep everything
-                door.present("card", f"{index:08X}")
-                door.door_contact(index % 2 == 0)
+                door.present("card", f"{index:08X}")  # refused: this door was never synced
+                door.door_contact(True)  # forced entry
+                door.door_contact(False)
             assert store.outbox_count() == BACKLOG
             async with spec.running(), gateway_running(fast_config(spec)):
                 await until(lambda: store.outbox_count() == 0, timeout=45)

@@ -38,6 +38,14 @@ def require_change(actor: Actor, area: Area) -> None:
     require(actor, Capability.CHANGE, area)
 
 
+def require_change_and_move(actor: Actor, area: Area, changes: dict[str, Any]) -> None:
+    """Refuse unless the actor may change the row at ``area`` and, when ``changes``
+    move it to another area, may change rows there too."""
+    require_change(actor, area)
+    if "area" in changes:
+        require_change(actor, changes["area"])
+
+
 def snapshot(obj: models.Model) -> dict[str, Any]:
     """Field values for an audit diff, secrets left out."""
     values = {}

@@ -7,7 +7,7 @@ from django.db import transaction
 
 from shequ.accounts.audit import Actor
 from shequ.registry.models import Area, Organization, OrganizationMember, Person
-from shequ.registry.services.common import apply, audited_save, require_change, snapshot
+from shequ.registry.services.common import apply, audited_save, require_change, require_change_and_move, snapshot
 from shequ.registry.validators import validate_uscc
 
 ORGANIZATION_FIELDS = {"name", "kind", "uscc", "area", "address", "legal_representative"}
@@ -33,9 +33,7 @@ def organization_create(*, actor: Actor, area: Area, name: str, kind: str, uscc:
 
 @transaction.atomic
 def organization_update(*, actor: Actor, organization: Organization, **changes) -> Organization:
-    require_change(actor, organization.area)
-    if "area" in changes:
-        require_change(actor, changes["area"])
+    require_change_and_move(actor, organization.area, changes)
     if "uscc" in changes:
         changes["uscc"] = _normalise_uscc(changes["uscc"])
     before = snapshot(organization)

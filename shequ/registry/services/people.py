@@ -15,7 +15,9 @@ from shequ.accounts.roles import Capability
 from shequ.core import pii
 from shequ.registry.models import Area, CareTag, House, Person, Residence
 from shequ.registry.services.areas import community_of
-from shequ.registry.services.common import apply, field_error, audited_save, require, require_change, snapshot
+from shequ.registry.services.common import (
+    apply, audited_save, field_error, require, require_change, require_change_and_move, snapshot,
+)
 from shequ.registry.validators import IdentityInfo, validate_id_document, validate_mobile
 
 PERSON_FIELDS = {"name", "ethnicity", "political_status", "note", "area"}
@@ -103,9 +105,7 @@ def person_update(
     phone: str | None = None, care_tags: list[str] | None = None, **changes,
 ) -> Person:
     """Change a person; a new ID or phone is validated and re-protected."""
-    require_change(actor, person.area)
-    if "area" in changes:
-        require_change(actor, changes["area"])
+    require_change_and_move(actor, person.area, changes)
     before = snapshot(person)
     apply(person, changes, PERSON_FIELDS)
     if id_number is not None or id_type is not None:

@@ -7,7 +7,9 @@ from django.db import transaction
 
 from shequ.accounts.audit import Actor
 from shequ.registry.models import Area, Facility, House, Person, Vehicle
-from shequ.registry.services.common import apply, field_error, audited_save, require_change, snapshot
+from shequ.registry.services.common import (
+    apply, audited_save, field_error, require_change, require_change_and_move, snapshot,
+)
 from shequ.registry.validators import validate_plate
 
 VEHICLE_FIELDS = {"plate", "owner", "house", "parking_space", "brand", "color", "area"}
@@ -42,9 +44,7 @@ def vehicle_create(*, actor: Actor, area: Area, plate: str, owner: Person | None
 
 @transaction.atomic
 def vehicle_update(*, actor: Actor, vehicle: Vehicle, **changes) -> Vehicle:
-    require_change(actor, vehicle.area)
-    if "area" in changes:
-        require_change(actor, changes["area"])
+    require_change_and_move(actor, vehicle.area, changes)
     before = snapshot(vehicle)
     apply(vehicle, changes, VEHICLE_FIELDS)
     _normalise_plate(vehicle)
@@ -62,9 +62,7 @@ def facility_create(*, actor: Actor, area: Area, kind: str, name: str, **fields)
 
 @transaction.atomic
 def facility_update(*, actor: Actor, facility: Facility, **changes) -> Facility:
-    require_change(actor, facility.area)
-    if "area" in changes:
-        require_change(actor, changes["area"])
+    require_change_and_move(actor, facility.area, changes)
     before = snapshot(facility)
     apply(facility, changes, FACILITY_FIELDS)
     _check_inspection_dates(facility)
