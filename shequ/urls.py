@@ -17,5 +17,6 @@ urlpatterns = [
     path("figures/", include("shequ.analytics.urls")),
     path("alarms/", include("shequ.alarms.urls")),
     path("access/", include("shequ.access.urls")),
+    path("VIID/", include("shequ.access.adapters.urls")),
     path("", include("shequ.registry.urls")),
 ]

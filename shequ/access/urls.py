@@ -1,5 +1,6 @@
 from django.urls import path
 
+from shequ.access.vehicles import views as vehicles
 from shequ.access.views import devices, events, people
 
 app_name = "access"
@@ -19,4 +20,7 @@ urlpatterns = [
     path("events/", events.event_list, name="event_list"),
     path("rules/", events.rule_list, name="rule_list"),
     path("rules/<int:pk>/delete/", events.rule_delete, name="rule_delete"),
+    path("vehicles/", vehicles.vehicle_page, name="vehicle_page"),
+    path("vehicles/held/<int:pk>/decide/", vehicles.vehicle_decide, name="vehicle_decide"),
+    path("vehicles/complexes/<int:pk>/reset/", vehicles.vehicle_occupancy_reset, name="vehicle_occupancy_reset"),
 ]

@@ -66,6 +66,17 @@ class CapabilityAdmin(admin.ModelAdmin):
         return False
 
 
+class ReadOnlyCapabilityAdmin(CapabilityAdmin):
+    """Shown to holders of ``capability``, changed by nobody here: its rows come from
+    services, migrations or seeds."""
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
 @admin.register(User)
 class UserAdmin(CapabilityAdmin, DjangoUserAdmin):
     capability = Capability.MANAGE_USERS
@@ -157,9 +168,10 @@ class RoleGrantAdmin(CapabilityAdmin):
 
 
 @admin.register(AuditRecord)
-class AuditRecordAdmin(admin.ModelAdmin):
+class AuditRecordAdmin(ReadOnlyCapabilityAdmin):
     """Read-only for everybody; visible to auditors only. Reading it is audited."""
 
+    capability = Capability.READ_AUDIT
     list_display = ("seq", "at", "actor_name", "ip", "action", "object_type", "object_id", "area_path")
     search_fields = ("=actor_name", "^action", "=object_type", "=object_id")
     actions = None
@@ -170,21 +182,6 @@ class AuditRecordAdmin(admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return [field.name for field in AuditRecord._meta.fields]
-
-    def has_module_permission(self, request) -> bool:
-        return user_can(request.user, Capability.READ_AUDIT)
-
-    def has_view_permission(self, request, obj=None) -> bool:
-        return user_can(request.user, Capability.READ_AUDIT)
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
     def changelist_view(self, request, extra_context=None):
         if not self.has_view_permission(request):

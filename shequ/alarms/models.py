@@ -99,6 +99,8 @@ class Alarm(models.Model):
             models.Index(fields=["raised_at"], name="alarm_raised_idx"),
             # repeats: the unacknowledged alarm of this kind at this device
             models.Index(fields=["device", "kind", "status"], name="alarm_device_kind_status_idx"),
+            # the console's catch-up: alarms changed in the last few seconds
+            models.Index(fields=["updated_at"], name="alarm_updated_idx"),
         ]
 
     def __str__(self) -> str:

@@ -45,9 +45,9 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
 
 
 @dataclass(frozen=True, slots=True)
-class StoredEvent:
-    """A device event the ingest has just stored, with its primary key: what
-    :func:`alarms_from_events` needs, without building a model instance per event
+class EventRecord:
+    """A device event just stored, with its primary key: what :func:`alarms_from_events`
+    and :func:`events_stream` need, without building a model instance per event
     (about 40 µs each, most of the cost at thousands of events a second)."""
 
     pk: int
@@ -111,26 +111,50 @@ def _repeat(alarm: Alarm, event: AccessEvent) -> None:
                                note=event.reason, event=event)
 
 
-def alarms_from_events(events: Iterable[StoredEvent | AccessEvent]) -> list[Alarm]:
-    """Call once after storing new device events (the gateway's ingest does).
+def alarms_from_events(events: Iterable, *, stream: bool = True) -> list[Alarm]:
+    """Call once after storing new device events, in the storing transaction (the
+    gateway's ingest does).
 
     Forced-entry and door-held events raise alarms (or count as repeats of the
-    door's unacknowledged alarm of that kind); every live event streams to the
-    consoles of its complex. Events must be stored; an event already behind an
-    alarm is skipped, so calling twice with the same events changes nothing.
-    Returns the alarms raised or repeated.
+    door's unacknowledged alarm of that kind), pushed to the consoles after the
+    commit. With ``stream`` every live event also goes to the consoles; a caller
+    that streams separately (:func:`events_stream`) passes ``stream=False``. An
+    event already behind an alarm is skipped, so calling twice with the same
+    events changes nothing. ``events``: see :func:`_record`. Returns the alarms
+    raised or repeated.
     """
-    events = list(events)
+    events = [_record(event) for event in events]
     if not events:
         return []
     devices = Device.objects.select_related("area").in_bulk({event.device_id for event in events})
     alarming = [_as_model(event) for event in events if event.kind in ALARM_OF_EVENT]
     alarms = _alarms_for(alarming, devices) if alarming else []
-    _stream(events, devices)
+    if stream:
+        _stream(events, devices)
     return alarms
 
 
-def _as_model(event: StoredEvent | AccessEvent) -> AccessEvent:
+def events_stream(events: Iterable) -> None:
+    """Push stored events (passes, refusals, everything) to the consoles of their
+    complexes: display only, no writes. Events already this old (an edge's outbox)
+    and all but the latest few per complex are left out."""
+    events = [_record(event) for event in events]
+    if events:
+        _stream(events, Device.objects.select_related("area").in_bulk({event.device_id for event in events}))
+
+
+def _record(event) -> EventRecord | AccessEvent:
+    """Events come as saved ``AccessEvent`` rows, as :class:`EventRecord`, or as the
+    ingest's ``StoredEvent`` (``pk`` plus the ``row`` it stored)."""
+    row = getattr(event, "row", None)
+    if row is None:
+        return event
+    return EventRecord(pk=event.pk, device_id=row.device_pk, event_id=row.event_id, kind=row.kind,
+                       occurred_at=row.occurred_at, credential_kind=row.credential_kind, person_id=row.person_id,
+                       plate=row.plate, direction=row.direction, reason=row.reason)
+
+
+def _as_model(event: EventRecord | AccessEvent) -> AccessEvent:
     """Alarms point at their event: a model instance (unsaved is fine, the row exists)."""
     if isinstance(event, AccessEvent):
         return event
@@ -183,7 +207,7 @@ def _ensure_pks(events: list[AccessEvent]) -> None:
         event.pk = ids[(event.device_id, event.event_id)]
 
 
-def _stream(events: list[StoredEvent | AccessEvent], devices: dict[int, Device]) -> None:
+def _stream(events: list[EventRecord | AccessEvent], devices: dict[int, Device]) -> None:
     cutoff = timezone.now() - LIVE_WINDOW
     group_of = {pk: broadcast.home_group(device.area) for pk, device in devices.items()}
     by_group: dict[str, list] = defaultdict(list)

@@ -91,10 +91,15 @@ class EdgeClient:
                 await asyncio.wait_for(stop.wait(), backoff.next())
 
     async def _session(self, stop: asyncio.Event, backoff: Backoff) -> None:
-        async with aiomqtt.Client(
-            self.config.host, self.config.port, identifier=self.device_id, clean_session=False,
-            keepalive=self.config.keepalive, timeout=self.config.timeout,
-        ) as client:
+        client = aiomqtt.Client(self.config.host, self.config.port, identifier=self.device_id, clean_session=False,
+                                keepalive=self.config.keepalive, timeout=self.config.timeout)
+        try:
+            await self._serve(client, stop, backoff)
+        finally:
+            _retrieve_disconnect_error(client)
+
+    async def _serve(self, client: aiomqtt.Client, stop: asyncio.Event, backoff: Backoff) -> None:
+        async with client:
             self._client = client
             await client.subscribe(protocol.device_subscriptions(self.device_id))
             backoff.reset()
@@ -224,3 +229,12 @@ class EdgeClient:
 
     async def _cmd_result(self, cmd_id: str, ok: bool, reason: str = "") -> None:
         await self._publish("ack", protocol.cmd_result_body(cmd_id=cmd_id, ok=ok, reason=reason))
+
+
+def _retrieve_disconnect_error(client: aiomqtt.Client) -> None:
+    """aiomqtt keeps the cause of an unexpected disconnection in a future that nobody
+    awaits when a publish, not the message iterator, met the broken connection; asyncio
+    would then log "Future exception was never retrieved". We handled it as MqttError."""
+    future = getattr(client, "_disconnected", None)
+    if isinstance(future, asyncio.Future) and future.done() and not future.cancelled():
+        future.exception()

@@ -28,8 +28,8 @@ logger = logging.getLogger(__name__)
 
 #: ``store(rows, quarantined=...) -> [(device pk, event id) newly stored]``; runs on the database thread
 Store = Callable[..., list]
-#: ``on_committed({device_id: (device, [event ids])})`` on the event loop, after the commit
-Committed = Callable[[dict[str, tuple[DeviceInfo, list[str]]]], None]
+#: ``on_committed({device_id: (device, [event ids])}, stored)`` on the event loop, after the commit
+Committed = Callable[[dict[str, tuple[DeviceInfo, list[str]]], list], None]
 
 
 @dataclass(eq=False)
@@ -146,8 +146,7 @@ class EventBatcher:
         for delivery in batch:
             if delivery.device is not None and delivery.ack_ids:
                 acks.setdefault(delivery.device.device_id, (delivery.device, []))[1].extend(delivery.ack_ids)
-        if acks:
-            self.on_committed(acks)
+        self.on_committed(acks, stored)
 
     async def _store_until_done(self, rows: Sequence[EventRow], quarantined: Sequence[QuarantineRow]) -> list:
         while True:

@@ -28,6 +28,7 @@ from shequ.gateway.backoff import Backoff
 from shequ.gateway.broker import DEFAULT_HOST, DEFAULT_PORT, embedded_broker
 from shequ.gateway.control import Control, ControlTiming
 from shequ.gateway.dbworker import DbWorker
+from shequ.gateway.feed import ConsoleFeed
 from shequ.gateway.directory import DeviceDirectory, DeviceInfo, device_load, devices_load
 from shequ.gateway.ingest import Delivery, EventBatcher
 from shequ.gateway.stats import GatewayStats
@@ -73,10 +74,11 @@ class Gateway:
         # SQLite has one writer at a time anyway: one thread, one connection, no lock contention
         self.control_worker = self.ingest_worker if _database_vendor() == "sqlite" else DbWorker("gateway-control")
         self.batcher = EventBatcher(
-            store=store or events_store, worker=self.ingest_worker, on_committed=self._send_evacks,
+            store=store or events_store, worker=self.ingest_worker, on_committed=self._committed,
             stats=self.stats, batch_size=self.config.batch_size, batch_delay=self.config.batch_delay,
             max_pending=self.config.max_pending_events,
         )
+        self.feed = ConsoleFeed(self.control_worker)
         self.control = Control(worker=self.control_worker, directory=self.directory, publish=self._publish_signed,
                                stats=self.stats, timing=self.config.timing)
         self._accepting = True
@@ -93,7 +95,7 @@ class Gateway:
             return
         tasks = [asyncio.create_task(coro, name=name) for name, coro in (
             ("gateway-batcher", self.batcher.run()), ("gateway-control", self.control.run()),
-            ("gateway-mqtt", self._mqtt_loop()),
+            ("gateway-mqtt", self._mqtt_loop()), ("gateway-feed", self.feed.run()),
         )]
         graceful = True
         try:
@@ -153,7 +155,7 @@ class Gateway:
                 async with aiomqtt.Client(
                     config.broker_host, config.broker_port, identifier=config.client_id,
                     clean_session=config.clean_session, keepalive=config.keepalive, timeout=10,
-                    max_inflight_messages=200, logger=_mqtt_logger(),
+                    max_inflight_messages=200, logger=mqtt_logger(),
                 ) as client:
                     await client.subscribe(protocol.platform_subscriptions())
                     self.client = client
@@ -196,6 +198,10 @@ class Gateway:
             await client.publish(topic, payload, qos=qos, retain=retain)
         except aiomqtt.MqttError as error:  # the broker went away: the device learns again later
             logger.debug("publish to %s failed: %s", topic, error)
+
+    def _committed(self, acks: dict[str, tuple[DeviceInfo, list[str]]], stored: list) -> None:
+        self._send_evacks(acks)
+        self.feed.add(stored)
 
     def _send_evacks(self, acks: dict[str, tuple[DeviceInfo, list[str]]]) -> None:
         for device, event_ids in acks.values():
@@ -323,7 +329,8 @@ class _QuietPendingCalls(logging.Filter):
         return not str(record.msg).startswith("There are")
 
 
-def _mqtt_logger() -> logging.Logger:
+def mqtt_logger() -> logging.Logger:
+    """The logger for aiomqtt (and paho) clients, without aiomqtt's pending-calls warning."""
     mqtt_logger = logging.getLogger("shequ.gateway.mqtt")
     if not any(isinstance(f, _QuietPendingCalls) for f in mqtt_logger.filters):
         mqtt_logger.addFilter(_QuietPendingCalls())

@@ -24,6 +24,7 @@ from django.db import models, transaction
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
+from shequ.accounts.admin import ReadOnlyCapabilityAdmin
 from shequ.accounts.audit import Actor
 from shequ.accounts.roles import Capability
 from shequ.accounts.scope import user_can
@@ -299,25 +300,11 @@ class PersonAdmin(RegistryAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(CareTag)
-class CareTagAdmin(admin.ModelAdmin):
+class CareTagAdmin(ReadOnlyCapabilityAdmin):
     """A reference table: readable by registry users, changed only by migrations or seeds."""
 
+    capability = Capability.VIEW
     list_display = ["code", "name"]
-
-    def has_module_permission(self, request) -> bool:
-        return user_can(request.user, Capability.VIEW)
-
-    def has_view_permission(self, request, obj=None) -> bool:
-        return user_can(request.user, Capability.VIEW)
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(Residence)

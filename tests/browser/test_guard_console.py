@@ -1,5 +1,5 @@
 """Guard-room console in Chromium: a forced entry stored by the ingest appears on
-the console as it happens, sounds, and is acknowledged by the guard.
+the console as it happens, sounds, and is acknowledged and closed by the guard.
 
 ``live_server`` speaks HTTP only, so the site runs here under uvicorn (HTTP and
 WebSockets, the same ASGI application ``shequ web`` serves) on a thread of this
@@ -84,7 +84,7 @@ def _ingest(device, kind: str, **fields) -> str:
     return ingest_stored(device, kind, **fields)
 
 
-def test_a_forced_entry_reaches_the_guard_console_and_is_acknowledged(asgi_server, browser_page, tree, person_a):
+def test_a_forced_entry_reaches_the_guard_console_and_is_acknowledged_and_closed(asgi_server, browser_page, tree, person_a):
     from shequ.alarms.models import Alarm
     from shequ.alarms.tests.conftest import make_device
 
@@ -118,6 +118,15 @@ def test_a_forced_entry_reaches_the_guard_console_and_is_acknowledged(asgi_serve
     alarm = Alarm.objects.get()
     assert (alarm.status, alarm.acknowledged_by) == ("acknowledged", guard)
     assert alarm.actions.filter(action="acknowledged", by=guard).exists()
+
+    card.locator("input[name=note]").fill("住户忘带门卡，已核实")
+    card.get_by_role("button", name="关闭报警").click()
+
+    expect(card).to_have_count(0)
+    expect(page.locator("#no-alarms")).to_be_visible()
+    alarm.refresh_from_db()
+    assert (alarm.status, alarm.closed_by) == ("closed", guard)
+    assert alarm.actions.get(action="closed").note == "住户忘带门卡，已核实"
 
 
 def test_the_console_reconnects_and_catches_up_after_the_server_was_down(asgi_server, browser_page, tree):

@@ -29,6 +29,15 @@ def _account_in_scope(request: HttpRequest, pk: int) -> User:
     return get_object_or_404(selectors.user_list(viewer=request.user, capability=Capability.MANAGE_GRANTS), pk=pk)
 
 
+def _account_done(request: HttpRequest, account: User, *, done: str, message: str) -> HttpResponse:
+    """After an action on one account: htmx gets the account's line saying ``done``;
+    a plain post gets ``message`` on the grants page."""
+    if request.htmx:
+        return render(request, "accounts/grants_fragment_account_done.html", {"account": account, "done": done})
+    messages.success(request, message)
+    return redirect("accounts:grants")
+
+
 def _grants_page(request: HttpRequest, form: GrantForm) -> HttpResponse:
     search = GrantSearchForm(request.GET or None)
     criteria = search.cleaned_data if search.is_valid() else {}
@@ -95,11 +104,8 @@ def grant_revoke(request: HttpRequest, pk: int) -> HttpResponse:
 def user_unlock(request: HttpRequest, pk: int) -> HttpResponse:
     account = _account_in_scope(request, pk)
     services.user_unlock(actor=Actor.from_request(request), user=account)
-    if request.htmx:
-        return render(request, "accounts/grants_fragment_account_done.html",
-                      {"account": account, "done": _("已解锁")})
-    messages.success(request, _("已解锁账户 %(user)s。") % {"user": account.get_username()})
-    return redirect("accounts:grants")
+    return _account_done(request, account, done=_("已解锁"),
+                         message=_("已解锁账户 %(user)s。") % {"user": account.get_username()})
 
 
 @require_POST
@@ -107,8 +113,5 @@ def user_unlock(request: HttpRequest, pk: int) -> HttpResponse:
 def totp_reset(request: HttpRequest, pk: int) -> HttpResponse:
     account = _account_in_scope(request, pk)
     services.totp_reset(actor=Actor.from_request(request), user=account)
-    if request.htmx:
-        return render(request, "accounts/grants_fragment_account_done.html",
-                      {"account": account, "done": _("动态口令已重置，下次登录时重新绑定")})
-    messages.success(request, _("已重置账户 %(user)s 的动态口令。") % {"user": account.get_username()})
-    return redirect("accounts:grants")
+    return _account_done(request, account, done=_("动态口令已重置，下次登录时重新绑定"),
+                         message=_("已重置账户 %(user)s 的动态口令。") % {"user": account.get_username()})

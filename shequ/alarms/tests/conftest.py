@@ -44,15 +44,21 @@ def ingest(device, kind: str, **kwargs):
 
 
 def ingest_stored(device, kind: str, *, person=None, reason: str = "", occurred_at: datetime | None = None) -> str:
-    """One event through the gateway's own ingest (``events_store``), which hands it to
-    the alarms in its transaction; returns the event id."""
-    from shequ.access.services.ingest import EventRow, events_store
+    """One event through the gateway's own ingest: ``events_store`` (which raises the
+    alarms in its transaction), then the console feed's ``events_to_consoles``, as
+    the gateway does after the commit. Returns the event id."""
+    from shequ.access.services import ingest as access_ingest
 
     event_id = f"gw-{next(_event_ids)}"
-    row = EventRow(device_pk=device.pk, event_id=event_id, kind=kind, occurred_at=occurred_at or timezone.now(),
-                   credential_kind="card" if kind in ("pass", "refused") else "",
-                   person_id=person.pk if person is not None else None, reason=reason)
-    assert events_store([row]) == [(device.pk, event_id)]
+    row = access_ingest.EventRow(
+        device_pk=device.pk, event_id=event_id, kind=kind, occurred_at=occurred_at or timezone.now(),
+        credential_kind="card" if kind in ("pass", "refused") else "",
+        person_id=person.pk if person is not None else None, reason=reason)
+    stored = access_ingest.events_store([row])
+    assert len(stored) == 1
+    to_consoles = getattr(access_ingest, "events_to_consoles", None)
+    if to_consoles is not None:
+        to_consoles(stored)
     return event_id
 
 

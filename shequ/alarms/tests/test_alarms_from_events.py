@@ -136,9 +136,20 @@ def test_it_raises_an_alarm_without_a_device(tree):
 
 def test_it_takes_light_records_of_stored_events(door_a):
     event = store_event(door_a, "forced", reason="door contact")
-    light = services.StoredEvent(pk=event.pk, device_id=door_a.pk, event_id=event.event_id, kind="forced",
+    light = services.EventRecord(pk=event.pk, device_id=door_a.pk, event_id=event.event_id, kind="forced",
                                  occurred_at=event.occurred_at, reason="door contact")
 
     (alarm,) = services.alarms_from_events([light])
 
     assert (alarm.event, alarm.detail) == (event, "door contact")
+
+
+def test_it_takes_the_ingests_stored_events(door_a):
+    from shequ.access.services.ingest import EventRow, StoredEvent
+
+    event = store_event(door_a, "held_open")
+    row = EventRow(device_pk=door_a.pk, event_id=event.event_id, kind="held_open", occurred_at=event.occurred_at)
+
+    (alarm,) = services.alarms_from_events([StoredEvent(event.pk, row, event.received_at)])
+
+    assert (alarm.kind, alarm.event) == ("door_held", event)

@@ -1,14 +1,17 @@
 """The console's WebSocket: who may connect, and that each console hears only its areas.
 
-Scenarios run on one event loop through ``async_to_sync`` from the test thread, so
-the consumer's database calls run on this thread's connection (transactional
-tests: the alarms are pushed after commit, as in production).
+Scenarios run on one event loop through ``async_to_sync`` (see :func:`run`);
+transactional tests, since alarms are pushed after the commit as in production.
 """
 
 from __future__ import annotations
 
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 from asgiref.sync import async_to_sync
+from django.db import connections
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 
@@ -19,6 +22,29 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 PATH = "/ws/alarms/console/"
 WAIT = 3  # seconds: bounded waits everywhere
+
+
+def run(scenario):
+    """Run an async scenario to its end from this synchronous test.
+
+    Normally on this thread (the consumer's database calls then use this thread's
+    connection). After a Playwright journey has run in this session its event loop
+    stays installed on this thread and ``async_to_sync`` refuses, so the scenario
+    runs on a thread of its own, whose connection is closed afterwards.
+    """
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return async_to_sync(scenario)()
+
+    def on_own_thread():
+        try:
+            return async_to_sync(scenario)()
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(on_own_thread).result(timeout=120)
 
 
 def _headers(session_key: str | None, origin: str = "http://testserver") -> list[tuple[bytes, bytes]]:
@@ -60,7 +86,7 @@ def _refusal(session_key: str | None, **kwargs) -> tuple[bool, int | None]:
         await communicator.disconnect()
         return result
 
-    return async_to_sync(scenario)()
+    return run(scenario)
 
 
 # --- who may connect ----------------------------------------------------------------------------------------------
@@ -92,7 +118,7 @@ def test_it_accepts_a_guard_and_sends_the_open_alarms_of_the_complex(guard, door
         await console.disconnect()
         return snapshot
 
-    snapshot = async_to_sync(scenario)()
+    snapshot = run(scenario)
     assert [item["id"] for item in snapshot["alarms"]] == [alarm_a.pk]
     assert snapshot["alarms"][0]["place"] == "长庆坊 3号楼 2单元"
 
@@ -110,7 +136,7 @@ def test_an_alarm_reaches_the_guard_of_its_complex_only(guard, guard_b, door_a):
         await console_b.disconnect()
         return alarm, message, quiet_b
 
-    alarm, message, quiet_b = async_to_sync(scenario)()
+    alarm, message, quiet_b = run(scenario)
     assert message["type"] == "alarms"
     assert [(item["id"], item["kind"], item["status"]) for item in message["items"]] == [
         (alarm.pk, "forced_entry", "raised")]
@@ -128,7 +154,7 @@ def test_a_forced_entry_stored_by_the_gateway_ingest_reaches_the_console(guard, 
         await console_b.disconnect()
         return messages, quiet_b
 
-    messages, quiet_b = async_to_sync(scenario)()
+    messages, quiet_b = run(scenario)
     by_type = {message["type"]: message["items"] for message in messages}
     assert [(item["kind"], item["detail"]) for item in by_type["alarms"]] == [("forced_entry", "door contact")]
     assert [item["kind"] for item in by_type["events"]] == ["forced"]
@@ -146,7 +172,7 @@ def test_complex_b_alarms_never_reach_complex_a(guard, guard_b, gate_b):
         await console_b.disconnect()
         return message, quiet_a
 
-    message, quiet_a = async_to_sync(scenario)()
+    message, quiet_a = run(scenario)
     assert message["type"] == "alarms"
     assert quiet_a
 
@@ -161,7 +187,7 @@ def test_passes_and_refusals_stream_to_the_console(guard, door_a, person_a):
         await console.disconnect()
         return passed, refused
 
-    passed, refused = async_to_sync(scenario)()
+    passed, refused = run(scenario)
     assert passed["type"] == "events"
     assert [(item["kind"], item["person"], item["device"]) for item in passed["items"]] == [
         ("pass", "张三", "3号楼2单元门")]
@@ -183,7 +209,7 @@ def test_a_building_guard_hears_nothing_from_other_buildings_of_the_complex(tree
         await console.disconnect()
         return quiet, message
 
-    quiet, message = async_to_sync(scenario)()
+    quiet, message = run(scenario)
     assert quiet
     assert message["items"][0]["device"] == "3号楼2单元门"
 
@@ -200,7 +226,7 @@ def test_old_events_from_an_edge_outbox_do_not_stream(guard, door_a):
         await console.disconnect()
         return quiet
 
-    assert async_to_sync(scenario)()
+    assert run(scenario)
 
 
 def test_an_acknowledgement_on_one_console_reaches_the_others(guard, door_a, forced_alarm):
@@ -211,7 +237,7 @@ def test_an_acknowledgement_on_one_console_reaches_the_others(guard, door_a, for
         await console.disconnect()
         return snapshot, response, message
 
-    snapshot, response, message = async_to_sync(scenario)()
+    snapshot, response, message = run(scenario)
     assert snapshot["alarms"][0]["status"] == "raised"
     assert response.status_code == 200
     item = message["items"][0]
@@ -231,7 +257,7 @@ def test_it_answers_a_ping(guard):
         await console.disconnect()
         return answer
 
-    assert async_to_sync(scenario)() == {"type": "pong"}
+    assert run(scenario) == {"type": "pong"}
 
 
 # --- rows written by another process ------------------------------------------------------------------------------
@@ -260,7 +286,7 @@ def test_it_catches_up_with_alarms_another_process_wrote(guard, door_a, settings
         await console.disconnect()
         return alarm, messages, again
 
-    alarm, messages, again = async_to_sync(scenario)()
+    alarm, messages, again = run(scenario)
     by_type = {message["type"]: message for message in messages}
     assert [item["id"] for item in by_type["alarms"]["items"]] == [alarm.pk]
     assert [item["kind"] for item in by_type["events"]["items"]] == ["forced"]
@@ -280,5 +306,5 @@ def test_it_closes_the_console_when_the_grant_is_revoked(guard, settings, monkey
         closed = await console.receive_output(timeout=WAIT)
         return closed
 
-    closed = async_to_sync(scenario)()
+    closed = run(scenario)
     assert closed == {"type": "websocket.close", "code": 4403}

@@ -8,11 +8,10 @@ import socket
 import uuid
 
 import pytest
-from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
 
 from shequ.alarms.tests.conftest import ingest_stored
-from shequ.alarms.tests.test_consumer import WAIT, _open
+from shequ.alarms.tests.test_consumer import WAIT, _open, run
 
 REDIS = ("127.0.0.1", 6379)
 
@@ -53,6 +52,6 @@ def test_an_alarm_reaches_the_right_console_through_redis(redis_layer, guard, gu
         await console_b.disconnect()
         return messages, quiet_b
 
-    messages, quiet_b = async_to_sync(scenario)()
+    messages, quiet_b = run(scenario)
     assert sorted(message["type"] for message in messages) == ["alarms", "events"]
     assert quiet_b

@@ -14,8 +14,7 @@ from pathlib import Path
 
 from shequ.accounts.audit import Actor
 from shequ.cases.hotline.importer import DuplicateNote, HotlineImporter, HotlineReport
-from shequ.cases.hotline.xlsx import read_xlsx
-from shequ.exchange.importers.reading import FileRefused, file_sha256, is_xlsx, read_table
+from shequ.exchange.importers.reading import FileRefused, file_sha256, read_table
 
 
 def hotline_import(*, actor: Actor, path: Path | str, filename: str = "", dry_run: bool = False,
@@ -28,7 +27,7 @@ def hotline_import(*, actor: Actor, path: Path | str, filename: str = "", dry_ru
     report.sha256 = file_sha256(path)
     report.dry_run = dry_run
     try:
-        table = read_xlsx(path) if is_xlsx(path) else read_table(path)
+        table = read_table(path)
     except FileRefused as exc:
         report.add(0, "", "", exc.message)
         return report

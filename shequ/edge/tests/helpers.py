@@ -83,6 +83,8 @@ class FakePlatform:
         self.ack_events = ack_events
         self.stored: dict[str, dict] = {}
         self.deliveries: collections.Counter[str] = collections.Counter()
+        #: events per ``event`` message, in arrival order
+        self.batches: list[int] = []
         self.heartbeats: list[dict] = []
         self.acks: list[dict] = []
         self.rejected = 0
@@ -120,6 +122,7 @@ class FakePlatform:
             return
         if name == "event":
             batch = protocol.events_parse(envelope.body)
+            self.batches.append(len(envelope.body["events"]))
             for event in batch.events:
                 self.deliveries[event.event_id] += 1
                 self.stored.setdefault(event.event_id, event.model_dump(mode="json"))
@@ -170,3 +173,46 @@ async def until(condition, timeout: float = 20.0) -> None:
             await asyncio.sleep(0.02)
 
     await asyncio.wait_for(poll(), timeout)
+
+
+class Link:
+    """The gate's network link, which a test can cut: a TCP relay from a port of its own to the broker."""
+
+    def __init__(self, host: str, target_port: int) -> None:
+        from shequ.gateway.broker import free_port
+
+        self.host, self.target_port = host, target_port
+        self.port = free_port(host)
+        self._server: asyncio.base_events.Server | None = None
+        self._writers: set[asyncio.StreamWriter] = set()
+
+    async def up(self) -> None:
+        self._server = await asyncio.start_server(self._connect, self.host, self.port)
+
+    async def down(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+            self._server = None
+        for writer in list(self._writers):
+            writer.close()
+
+    async def _connect(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            upstream_reader, upstream_writer = await asyncio.open_connection(self.host, self.target_port)
+        except OSError:
+            writer.close()
+            return
+        self._writers |= {writer, upstream_writer}
+        await asyncio.gather(self._pump(reader, upstream_writer), self._pump(upstream_reader, writer))
+
+    async def _pump(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while data := await reader.read(65536):
+                writer.write(data)
+                await writer.drain()
+        except (ConnectionError, OSError):
+            pass
+        finally:
+            self._writers.discard(writer)
+            writer.close()

@@ -29,19 +29,23 @@ def port():
 
 def test_it_delivers_thousands_of_events_made_offline_once_after_reconnecting(synced, port):
     async def scenario():
-        async with edge_running(synced, HOST, port) as (door, client):
-            # no broker, no platform: the door keeps deciding and keeps every event
-            decisions = [door.present("card", h.CARD if i % 3 else "DEADBEEF") for i in range(3000)]
-            assert sum(d.allow for d in decisions) == 2000
-            assert len(door.relay.commands) == 2000
-            assert synced.outbox_count() == 3000
-            assert not client.connected.is_set()
-            made = {item.event_id for item in synced.outbox_due(now=0, resend_after=0, limit=5000)}
-            async with embedded_broker(HOST, port), h.FakePlatform(HOST, port) as platform:
+        async with embedded_broker(HOST, port), h.FakePlatform(HOST, port) as platform:
+            link = h.Link(HOST, port)  # the gate's network, cut for now
+            async with edge_running(synced, HOST, link.port) as (door, client):
+                # platform unreachable: the door keeps deciding and keeps every event
+                decisions = [door.present("card", h.CARD if i % 3 else "DEADBEEF") for i in range(3000)]
+                assert sum(d.allow for d in decisions) == 2000
+                assert len(door.relay.commands) == 2000
+                assert synced.outbox_count() == 3000
+                assert not client.connected.is_set()
+                made = {item.event_id for item in synced.outbox_due(now=0, resend_after=0, limit=5000)}
+                await link.up()
                 await platform.wait_for(lambda: len(platform.stored) == 3000, timeout=40)
                 await until(lambda: synced.outbox_count() == 0)
-            assert set(platform.stored) == made
-            assert set(platform.deliveries.values()) == {1}
+                await link.down()
+        assert set(platform.stored) == made
+        assert set(platform.deliveries.values()) == {1}
+        assert platform.batches == [1000, 1000, 1000]  # oldest first, in full batches
 
     run(scenario())
 

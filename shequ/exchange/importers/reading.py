@@ -62,11 +62,6 @@ def detect_encoding(path: Path) -> str:
         return "gb18030"
 
 
-def is_xlsx(path: Path) -> bool:
-    with open(path, "rb") as fh:
-        return fh.read(4) == b"PK\x03\x04"  # a zip container
-
-
 def read_table(path: Path) -> Table:
     """Open ``path`` as xlsx (by content, whatever its name) or CSV."""
     with open(path, "rb") as fh:
@@ -74,7 +69,9 @@ def read_table(path: Path) -> Table:
     if head.startswith(b"\xd0\xcf\x11\xe0"):  # OLE2: the old .xls format
         raise FileRefused(_("不支持旧版 .xls 文件，请在 Excel 中另存为 .xlsx 或 CSV。"))
     if head.startswith(b"PK\x03\x04"):
-        return _read_xlsx(path)
+        from shequ.exchange.importers.xlsx import read_xlsx  # it builds on this module's Table
+
+        return read_xlsx(path)
     return _read_csv(path)
 
 
@@ -103,31 +100,6 @@ def _read_csv(path: Path) -> Table:
         raise FileRefused(_("文件第1行应为表头。"))
     rows = enumerate(all_records, start=2)
     return Table([cell.strip() for cell in header], rows, "csv", encoding, dialect, path)
-
-
-def _read_xlsx(path: Path) -> Table:
-    from openpyxl import load_workbook
-    from openpyxl.utils.exceptions import InvalidFileException
-
-    try:
-        workbook = load_workbook(path, read_only=True, data_only=True)
-    except (InvalidFileException, KeyError, OSError, ValueError):
-        raise FileRefused(_("无法读取该 Excel 文件，请确认是 .xlsx 格式。")) from None
-    sheet = workbook.worksheets[0]
-    values = sheet.iter_rows(values_only=True)
-    header = next(values, None)
-    if not header or not any(cell not in (None, "") for cell in header):
-        workbook.close()
-        raise FileRefused(_("文件第1行应为表头。"))
-
-    def rows() -> Iterator[tuple[int, list[str]]]:
-        try:
-            for number, cells in enumerate(values, start=2):
-                yield number, [cell_text(cell) for cell in cells]
-        finally:
-            workbook.close()
-
-    return Table([cell_text(cell).strip() for cell in header], rows(), "xlsx", path=path)
 
 
 def cell_text(value: object) -> str:

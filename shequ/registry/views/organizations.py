@@ -50,19 +50,12 @@ def organization_detail(request: HttpRequest, pk: int) -> HttpResponse:
     })
 
 
-def _save(request: HttpRequest, organization: Organization | None):
-    def save(data: dict) -> Organization:
-        if organization is None:
-            return services.organization_create(actor=actor_of(request), **data)
-        return services.organization_update(actor=actor_of(request), organization=organization, **data)
-    return save
-
-
 @login_required
 @change_required
 def organization_create(request: HttpRequest) -> HttpResponse:
     form = OrganizationForm(request.POST or None, user=request.user)
-    organization = submit(request, form, _save(request, None), success=_("已添加组织。"))
+    organization = submit(request, form, lambda data: services.organization_create(
+        actor=actor_of(request), **data), success=_("已添加组织。"))
     if organization:
         return redirect("registry:organization_detail", pk=organization.pk)
     return render(request, "registry/organization_form.html", {"form": form, "creating": True})
@@ -75,7 +68,8 @@ def organization_edit(request: HttpRequest, pk: int) -> HttpResponse:
     initial = {**initial_from(organization, OrganizationForm), "area": organization.area_id,
                "uscc": organization.uscc or ""}
     form = OrganizationForm(request.POST or None, user=request.user, initial=initial)
-    if submit(request, form, _save(request, organization), success=_("已保存。")):
+    if submit(request, form, lambda data: services.organization_update(
+            actor=actor_of(request), organization=organization, **data), success=_("已保存。")):
         return redirect("registry:organization_detail", pk=organization.pk)
     return render(request, "registry/organization_form.html", {"form": form, "organization": organization})
 

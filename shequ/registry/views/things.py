@@ -12,7 +12,6 @@ from shequ.accounts.roles import Capability
 from shequ.accounts.scope import user_can
 from shequ.registry import selectors, services
 from shequ.registry.forms import FacilityFilterForm, FacilityForm, VehicleFilterForm, VehicleForm, initial_from
-from shequ.registry.models import Facility, Vehicle
 from shequ.registry.views.common import (
     actor_of, change_required, confirm_delete, fetch_or_404, render_list, require_change, submit,
 )
@@ -39,19 +38,12 @@ def vehicle_detail(request: HttpRequest, pk: int) -> HttpResponse:
     })
 
 
-def _save_vehicle(request: HttpRequest, vehicle: Vehicle | None):
-    def save(data: dict) -> Vehicle:
-        if vehicle is None:
-            return services.vehicle_create(actor=actor_of(request), **data)
-        return services.vehicle_update(actor=actor_of(request), vehicle=vehicle, **data)
-    return save
-
-
 @login_required
 @change_required
 def vehicle_create(request: HttpRequest) -> HttpResponse:
     form = VehicleForm(request.POST or None, user=request.user)
-    vehicle = submit(request, form, _save_vehicle(request, None), success=_("已添加车辆。"))
+    vehicle = submit(request, form, lambda data: services.vehicle_create(
+        actor=actor_of(request), **data), success=_("已添加车辆。"))
     if vehicle:
         return redirect("registry:vehicle_detail", pk=vehicle.pk)
     return render(request, "registry/vehicle_form.html", {"form": form, "creating": True})
@@ -64,7 +56,8 @@ def vehicle_edit(request: HttpRequest, pk: int) -> HttpResponse:
     initial = {**initial_from(vehicle, VehicleForm), "area": vehicle.area_id, "owner": vehicle.owner_id,
                "house": vehicle.house_id}
     form = VehicleForm(request.POST or None, user=request.user, initial=initial)
-    if submit(request, form, _save_vehicle(request, vehicle), success=_("已保存。")):
+    if submit(request, form, lambda data: services.vehicle_update(
+            actor=actor_of(request), vehicle=vehicle, **data), success=_("已保存。")):
         return redirect("registry:vehicle_detail", pk=vehicle.pk)
     return render(request, "registry/vehicle_form.html", {"form": form, "vehicle": vehicle})
 
@@ -97,19 +90,12 @@ def facility_detail(request: HttpRequest, pk: int) -> HttpResponse:
     })
 
 
-def _save_facility(request: HttpRequest, facility: Facility | None):
-    def save(data: dict) -> Facility:
-        if facility is None:
-            return services.facility_create(actor=actor_of(request), **data)
-        return services.facility_update(actor=actor_of(request), facility=facility, **data)
-    return save
-
-
 @login_required
 @change_required
 def facility_create(request: HttpRequest) -> HttpResponse:
     form = FacilityForm(request.POST or None, user=request.user)
-    facility = submit(request, form, _save_facility(request, None), success=_("已添加设施。"))
+    facility = submit(request, form, lambda data: services.facility_create(
+        actor=actor_of(request), **data), success=_("已添加设施。"))
     if facility:
         return redirect("registry:facility_detail", pk=facility.pk)
     return render(request, "registry/facility_form.html", {"form": form, "creating": True})
@@ -121,7 +107,8 @@ def facility_edit(request: HttpRequest, pk: int) -> HttpResponse:
     require_change(request, facility.area)
     form = FacilityForm(request.POST or None, user=request.user,
                         initial={**initial_from(facility, FacilityForm), "area": facility.area_id})
-    if submit(request, form, _save_facility(request, facility), success=_("已保存。")):
+    if submit(request, form, lambda data: services.facility_update(
+            actor=actor_of(request), facility=facility, **data), success=_("已保存。")):
         return redirect("registry:facility_detail", pk=facility.pk)
     return render(request, "registry/facility_form.html", {"form": form, "facility": facility})
 

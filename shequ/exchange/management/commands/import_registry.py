@@ -9,10 +9,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
-from shequ.accounts.audit import Actor
-from shequ.accounts.models import User
 from shequ.accounts.roles import Capability
-from shequ.accounts.scope import user_can
+from shequ.exchange.commands import command_actor
 from shequ.exchange.importers import IMPORTERS, import_file
 
 
@@ -33,14 +31,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, kind: str, file: Path, dry_run: bool, username: str | None, **options: Any) -> None:
         if not file.is_file():
             raise CommandError(_("找不到文件：%(file)s") % {"file": file})
-        actor = Actor.system(via="cli")
-        if username:
-            user = User.objects.filter(username=username, is_active=True).first()
-            if user is None:
-                raise CommandError(_("没有名为 %(name)s 的有效用户。") % {"name": username})
-            if not user_can(user, Capability.IMPORT):
-                raise CommandError(_("用户 %(name)s 没有导入权限。") % {"name": username})
-            actor = Actor(user=user, via="cli")
+        actor = command_actor(username, capability=Capability.IMPORT, refusal=_("用户 %(name)s 没有导入权限。"))
         report = import_file(actor=actor, kind=kind, path=file, dry_run=dry_run)
         self.stdout.write(report.as_text())
         if not report.ok:

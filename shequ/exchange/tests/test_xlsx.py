@@ -1,4 +1,4 @@
-"""The import's .xlsx reader reads what openpyxl's read-only mode reads, cell for cell."""
+"""The imports' .xlsx reader reads what openpyxl's read-only mode reads, cell for cell."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ from datetime import date, datetime, time
 import pytest
 from openpyxl import Workbook
 
-from shequ.cases.hotline.xlsx import read_xlsx
 from shequ.exchange.importers.reading import FileRefused, read_table
+from shequ.exchange.importers.xlsx import read_xlsx
+from shequ.exchange.tests.xlsx_reference import openpyxl_table
 
 
 def workbook(path, rows, *, write_only=False, sheets=()):
@@ -36,7 +37,7 @@ ROWS = [
 def test_it_reads_what_openpyxl_reads(tmp_path, write_only):
     path = workbook(tmp_path / "t.xlsx", ROWS, write_only=write_only)
 
-    ours, theirs = read_xlsx(path), read_table(path)
+    ours, theirs = read_xlsx(path), openpyxl_table(path)
 
     assert ours.headers == theirs.headers
     mine = {number: trimmed(cells) for number, cells in ours.rows if any(cells)}
@@ -72,3 +73,30 @@ def test_it_refuses_a_sheet_without_a_header_row(tmp_path):
 
     with pytest.raises(FileRefused):
         read_xlsx(path)
+
+
+def test_it_reads_durations_and_dates_out_of_range_as_openpyxl_does(tmp_path):
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["编号", "时长", "日期"])
+    sheet.append(["A1", 1.5, 3e6])
+    sheet["B2"].number_format = "[h]:mm:ss"
+    sheet["C2"].number_format = "yyyy-mm-dd"
+    path = tmp_path / "t.xlsx"
+    book.save(path)
+
+    ours = dict(read_xlsx(path).rows)
+
+    with pytest.warns(UserWarning):  # openpyxl warns of the date out of range
+        theirs = {number: trimmed(cells) for number, cells in openpyxl_table(path).rows}
+    assert {number: trimmed(cells) for number, cells in ours.items()} == theirs
+    assert ours[2][1:] == ["1 day, 12:00:00", "#VALUE!"]
+
+
+def test_it_is_the_reader_of_every_import(tmp_path):
+    path = workbook(tmp_path / "t.xlsx", ROWS)
+
+    table = read_table(path)
+
+    # openpyxl would also yield the blank row 4 and pad short rows: this is the streaming reader
+    assert list(table.rows) == list(read_xlsx(path).rows) != list(openpyxl_table(path).rows)

@@ -1,6 +1,7 @@
 """A streaming .xlsx reader, three times faster than openpyxl's read-only mode.
 
-A hotline export of 100,000 rows is 1.4 million cells. openpyxl builds an
+Every import reads its .xlsx files here (``reading.read_table``). A hotline
+export of 100,000 rows is 1.4 million cells. openpyxl builds an
 element tree and a descriptor object per cell (about 10 µs each), and when the
 sheet has no ``<dimension>`` element (files written by streaming writers
 often have none) it parses the whole sheet twice to size it. Here expat calls
@@ -8,8 +9,9 @@ three small functions per element and nothing else is built.
 
 The result is the shared ``Table`` of ``shequ.exchange.importers.reading`` with
 cells rendered by its ``cell_text`` exactly as for openpyxl (numbers without a
-trailing ".0", date cells as ISO text), so the importers cannot tell the two
-readers apart; the tests compare them on the same workbook.
+trailing ".0", date cells as ISO text, duration cells as durations, a date cell
+out of range as "#VALUE!"), so the importers cannot tell the two readers apart;
+the tests compare them on the same workbook.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from pathlib import Path
 from xml.parsers import expat
 
 from django.utils.translation import gettext_lazy as _
-from openpyxl.styles.numbers import BUILTIN_FORMATS, is_date_format
+from openpyxl.styles.numbers import BUILTIN_FORMATS, is_date_format, is_timedelta_format
 from openpyxl.utils.datetime import CALENDAR_MAC_1904, CALENDAR_WINDOWS_1900, from_excel
 
 from shequ.exchange.importers.reading import FileRefused, Table, cell_text
@@ -38,10 +40,10 @@ def read_xlsx(path: Path) -> Table:
         archive = zipfile.ZipFile(path)
         parts = _Parts(archive)
         shared = _shared_strings(archive, parts.shared_strings)
-        date_styles = _date_styles(archive, parts.styles)
+        date_styles, duration_styles = _date_styles(archive, parts.styles)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError, expat.ExpatError):
         raise FileRefused(_("无法读取该 Excel 文件，请确认是 .xlsx 格式。")) from None
-    rows = _sheet_rows(archive, parts.sheet, shared, date_styles, parts.epoch)
+    rows = _sheet_rows(archive, parts.sheet, shared, date_styles, duration_styles, parts.epoch)
     try:
         first = next(rows, None)
     except (KeyError, OSError, ValueError, expat.ExpatError):
@@ -152,15 +154,17 @@ def _shared_strings(archive: zipfile.ZipFile, name: str) -> list[str]:
     return strings
 
 
-def _date_styles(archive: zipfile.ZipFile, name: str) -> frozenset[int]:
-    """Indexes of the cell styles whose number format shows a date or time."""
+def _date_styles(archive: zipfile.ZipFile, name: str) -> tuple[frozenset[int], frozenset[int]]:
+    """Indexes of the cell styles whose number format shows a date or time, and of
+    those among them that show a duration ("[h]:mm")."""
     if name not in archive.NameToInfo:
-        return frozenset()
+        return frozenset(), frozenset()
     formats = dict(BUILTIN_FORMATS)
     for attrs in _collect(archive, name, {f"{_MAIN} numFmt"}).get(f"{_MAIN} numFmt", []):
         formats[int(attrs.get("numFmtId", "0"))] = attrs.get("formatCode", "")
-    styles = _cell_xfs(archive, name)
-    return frozenset(index for index, fmt in enumerate(styles) if is_date_format(formats.get(fmt, "")))
+    styles = [formats.get(fmt, "") for fmt in _cell_xfs(archive, name)]
+    return (frozenset(index for index, fmt in enumerate(styles) if is_date_format(fmt)),
+            frozenset(index for index, fmt in enumerate(styles) if is_timedelta_format(fmt)))
 
 
 def _cell_xfs(archive: zipfile.ZipFile, name: str) -> list[int]:
@@ -205,7 +209,7 @@ def _number(text: str) -> int | float:
 
 
 def _sheet_rows(archive: zipfile.ZipFile, name: str, shared: list[str], date_styles: frozenset[int],
-                epoch: datetime) -> Iterator[tuple[int, list[str]]]:
+                duration_styles: frozenset[int], epoch: datetime) -> Iterator[tuple[int, list[str]]]:
     parser = _parser()
     done: list[tuple[int, list[str]]] = []
     cells: list[str] = []
@@ -258,7 +262,10 @@ def _sheet_rows(archive: zipfile.ZipFile, name: str, shared: list[str], date_sty
             return cell_text(datetime.fromisoformat(raw))
         number = _number(raw)
         if style in date_styles:
-            return cell_text(from_excel(number, epoch))
+            try:
+                return cell_text(from_excel(number, epoch, timedelta=style in duration_styles))
+            except (OverflowError, ValueError):
+                return "#VALUE!"  # as openpyxl shows a date serial outside the calendar
         return cell_text(number)
 
     parser.StartElementHandler, parser.EndElementHandler, parser.CharacterDataHandler = start, end, data
