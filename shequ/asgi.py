@@ -19,13 +19,13 @@ from shequ.alarms.security import SameOriginValidator  # noqa: E402
 
 
 def _http_application():
-    """Django's ASGI handler, or, with SHEQU_HTTP_THREADS=N, Django's WSGI handler on
-    a pool of N threads (a2wsgi). The ASGI handler starts a thread for every
+    """Django's WSGI handler on a pool of SHEQU_HTTP_THREADS threads (a2wsgi, default
+    16), or Django's ASGI handler with SHEQU_HTTP_THREADS=0. The ASGI handler starts a thread for every
     request and crosses between the event loop and threads several times per
     request: on two cores it serves about a quarter of what the thread pool does
     (bench/open311_post.py), and its per-thread database connections are never
     reused (see SHEQU_DB_POOL). The pool keeps its threads, and so their connections."""
-    threads = int(os.environ.get("SHEQU_HTTP_THREADS", "0"))
+    threads = int(os.environ.get("SHEQU_HTTP_THREADS", "16"))
     if threads <= 0:
         return django_application
     from a2wsgi import WSGIMiddleware

@@ -221,7 +221,8 @@ def _to_alarms(stored: Sequence[StoredEvent], *, what: str) -> None:
     them: database errors still propagate (the caller retries), anything else is logged."""
     from shequ.alarms.services import alarms_from_events
 
-    events = [_event(item) for item in stored]
+    alias = connection.alias
+    events = [_event(item, alias) for item in stored]
     try:
         with transaction.atomic():
             alarms_from_events(events)
@@ -231,7 +232,7 @@ def _to_alarms(stored: Sequence[StoredEvent], *, what: str) -> None:
         logger.exception("%s failed for %d stored events", what, len(events))
 
 
-def _event(stored: StoredEvent) -> AccessEvent:
+def _event(stored: StoredEvent, alias: str) -> AccessEvent:
     """The AccessEvent as loaded from the database, built the way ``Model.from_db`` leaves it
     but without ``__init__``: ten times cheaper, and at thousands of events a second
     ``__init__`` would cost more than storing them. No init signals are connected to
@@ -245,5 +246,5 @@ def _event(stored: StoredEvent) -> AccessEvent:
     )
     state = event._state = ModelState()
     state.adding = False
-    state.db = connection.alias
+    state.db = alias
     return event

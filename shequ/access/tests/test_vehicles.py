@@ -20,6 +20,7 @@ from shequ.access.vehicles import (
 )
 from shequ.accounts.audit import Actor
 from shequ.accounts.models import AuditRecord
+from shequ.alarms import broadcast
 from shequ.registry.services import residence_end, vehicle_create
 from shequ.registry.tests.factories import SYSTEM
 
@@ -236,3 +237,15 @@ def test_it_refuses_an_outsiders_reset(client_for, outsider, tree, doors):
                                          {"count": "3"})
     assert response.status_code == 404
     assert not AccessEvent.objects.filter(reason="occupancy_reset").exists()
+
+
+def test_it_tells_the_guard_console_about_the_decision(doors, guard, monkeypatch, django_capture_on_commit_callbacks):
+    sent = []
+    monkeypatch.setattr(broadcast, "send_now", sent.extend)
+    event = plate_at(doors.barrier_a, VISITOR_PLATE)
+    sent.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        vehicle_held_decide(actor=Actor(user=guard, via="web"), event=event, allow=True)
+    [(group, message)] = sent
+    assert group == broadcast.home_group(doors.barrier_a.area)
+    assert [(item["plate"], item["reason"]) for item in message["items"]] == [(VISITOR_PLATE, "guard_allowed")]
