@@ -172,6 +172,7 @@ async def edge_run(door: Door, jpeg: bytes, person: int) -> tuple[float, dict[st
 
 async def measure(door: Door, bare: Bare, frames, count: int, warmup: int, block: int):
     edge_ms, bare_ms, stages = [], [], {stage: [] for stage in [*STAGES, "record", "transfer"]}
+    by_person: dict[int, list[float]] = {}
     for index in range(warmup):
         person, jpeg = frames[index % len(frames)]
         await edge_run(door, jpeg, person)
@@ -182,13 +183,14 @@ async def measure(door: Door, bare: Bare, frames, count: int, warmup: int, block
         for person, jpeg in chunk:
             latency, timings = await edge_run(door, jpeg, person)
             edge_ms.append(latency * 1000)
+            by_person.setdefault(person, []).append(latency * 1000)
             for stage in STAGES + ["record"]:
                 stages[stage].append(timings.get(stage, 0.0) * 1000)
             stages["transfer"].append(latency * 1000 - sum(timings.get(s, 0.0) * 1000 for s in STAGES))
         for person, jpeg in chunk:
             bare_ms.append(bare.run(jpeg) * 1000)
         done += len(chunk)
-    return edge_ms, bare_ms, stages
+    return edge_ms, bare_ms, stages, by_person
 
 
 async def throughput(door: Door, frames, count: int) -> float:
@@ -252,12 +254,15 @@ async def main_async(args: argparse.Namespace) -> int:
             door.reload_gallery()
             print(f"gallery loaded from SQLite in {(time.perf_counter() - started) * 1000:.0f} ms", flush=True)
             bare = Bare(door.gallery)
-            edge_ms, bare_ms, stages = await measure(door, bare, frames, args.frames, args.warmup, args.block)
+            edge_ms, bare_ms, stages, by_person = await measure(door, bare, frames, args.frames, args.warmup,
+                                                                args.block)
             rate = await throughput(door, frames, args.throughput_frames)
         store.close()
 
     print()
     print(line("frame -> relay, shequ edge", edge_ms, bare_ms))
+    for person, label in ((1, "  astronaut frames (face ~88 px)"), (2, "  Grace Hopper frames (face ~150 px)")):
+        print(line(label, by_person[person]))
     total = statistics.fmean(edge_ms)
     print(f"stage shares (mean {total:.1f} ms; 'transfer' = to and from the worker process):")
     for stage in [*STAGES, "transfer"]:

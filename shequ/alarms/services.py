@@ -1,5 +1,5 @@
 """Alarm writes: raise (or count a repeat), acknowledge, note, close; the bridge
-from stored device events to alarms and the live consoles; device-offline faults.
+from stored device events to alarms and the live consoles; device-offline notes.
 
 Every write checks rights where a person acts, appends to the alarm's timeline,
 writes the audit log, and pushes the new state to the consoles after commit.
@@ -300,37 +300,13 @@ def _illegal(alarm: Alarm) -> ValidationError:
 
 
 # --- device faults ----------------------------------------------------------------------------------------------
+# The access app notices silent devices (``devices_mark_offline``, run by the gateway) and
+# raises their device-offline alarms through :func:`alarm_raise`.
 
-def alarms_for_silent_devices(*, now: datetime | None = None) -> list[Alarm]:
-    """Raise a device-offline alarm for each active device whose heartbeat is overdue.
-
-    Call periodically (the gateway does). ``Device.fault_raised_at`` marks the
-    fault so one outage raises one alarm; :func:`device_fault_clear` resets it
-    when heartbeats resume. Devices that never sent a heartbeat are not judged.
-    """
-    now = now or timezone.now()
-    raised = []
-    candidates = Device.objects.filter(is_active=True, fault_raised_at__isnull=True,
-                                       last_heartbeat_at__isnull=False).select_related("area")
-    for device in candidates:
-        due = device.last_heartbeat_at + timedelta(seconds=device.heartbeat_timeout_seconds)
-        if due > now:
-            continue
-        with transaction.atomic():
-            # conditional update: two callers at once raise one alarm
-            if Device.objects.filter(pk=device.pk, fault_raised_at__isnull=True).update(fault_raised_at=now) != 1:
-                continue
-            raised.append(alarm_raise(kind=AlarmKind.DEVICE_OFFLINE, device=device, area=device.area,
-                                      occurred_at=due))
-    return raised
-
-
-def device_fault_clear(*, device: Device) -> int:
-    """Heartbeats are back: clear the device's fault mark and note it on its open offline
-    alarms (a guard still closes them). Returns how many alarms were noted."""
+def alarms_device_back_online(*, device: Device) -> int:
+    """Heartbeats are back: note it on the device's open offline alarms (a guard still
+    closes them: someone should know the door was unwatched). Returns how many."""
     with transaction.atomic():
-        Device.objects.filter(pk=device.pk).update(fault_raised_at=None)
-        device.fault_raised_at = None
         alarms = list(Alarm.objects.open().filter(device=device, kind=AlarmKind.DEVICE_OFFLINE)
                       .select_related("area", "device", "acknowledged_by", "closed_by"))
         for alarm in alarms:

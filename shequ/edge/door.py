@@ -71,12 +71,7 @@ class Door:
         """A camera frame (JPEG): embedding in a worker process, then search and decision here."""
         if self.faces is None:
             raise RuntimeError("this door has no face pipeline")
-        started = time.perf_counter()
-        result = await self.faces.process(frame, sensors)
-        outcome = self.face_decision(result)
-        outcome.timings["worker_total"] = time.perf_counter() - started - sum(
-            outcome.timings.get(k, 0.0) for k in ("search", "decide", "relay", "record"))
-        return outcome
+        return self.face_decision(await self.faces.process(frame, sensors))
 
     def face_decision(self, result: FaceResult) -> FaceOutcome:
         """Search, decide, open, record: the part of a face decision after the embedding."""

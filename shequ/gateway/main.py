@@ -370,9 +370,11 @@ def run_gateway(
             loop.add_signal_handler(signum, stop.set)
         await serve(config, embedded=embedded_broker, stop=stop)
 
+    from amqtt.errors import BrokerError
+
     try:
         asyncio.run(main())
-    except OSError as error:  # the embedded broker's port is taken
+    except (OSError, BrokerError) as error:  # the embedded broker's port is taken
         logger.error("cannot start the gateway: %s", error)
         return 1
     return 0

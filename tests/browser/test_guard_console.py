@@ -11,7 +11,6 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from types import SimpleNamespace
 
 import pytest
 from playwright.sync_api import expect

@@ -149,15 +149,24 @@ def _insert(rows: list[EventRow], received_at: datetime) -> list[tuple[int, int,
 
 
 def _stage_postgresql(cursor, rows: list[EventRow]) -> None:
-    # ON COMMIT DELETE ROWS empties the stage at each commit, so nothing leaks between batches
-    cursor.execute(
+    import psycopg
+
+    # ON COMMIT DELETE ROWS truncates the stage at each commit (temp tables get no vacuum, so
+    # no dead rows pile up); the DELETE, a no-op then, covers callers inside a longer transaction.
+    statements = [
         f"CREATE TEMP TABLE IF NOT EXISTS {STAGE} (device_id bigint NOT NULL, event_id varchar(64) NOT NULL, "
         "kind varchar(14) NOT NULL, occurred_at timestamptz NOT NULL, credential_kind varchar(8) NOT NULL, "
         "person_id bigint, plate varchar(10) NOT NULL, direction varchar(3) NOT NULL, reason varchar(40) NOT NULL) "
-        "ON COMMIT DELETE ROWS"
-    )
+        "ON COMMIT DELETE ROWS",
+        f"DELETE FROM {STAGE}",
+    ]
     raw = cursor.cursor  # the psycopg cursor under Django's wrapper: COPY is not in the DB-API
-    with raw.copy(f"COPY {STAGE} ({', '.join(_COLUMNS)}) FROM STDIN") as copy:
+    if isinstance(raw, psycopg.ClientCursor):  # Django's default: client-side binding takes both in one round trip
+        statements = ["; ".join(statements)]
+    for statement in statements:
+        cursor.execute(statement)
+    # the raw cursor bypasses Django's error translation: psycopg errors must still become django.db errors
+    with connection.wrap_database_errors, raw.copy(f"COPY {STAGE} ({', '.join(_COLUMNS)}) FROM STDIN") as copy:
         for row in rows:
             copy.write_row((row.device_pk, row.event_id, row.kind, row.occurred_at, row.credential_kind,
                             row.person_id, row.plate, row.direction, row.reason))

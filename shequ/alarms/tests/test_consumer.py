@@ -308,3 +308,40 @@ def test_it_closes_the_console_when_the_grant_is_revoked(guard, settings, monkey
 
     closed = run(scenario)
     assert closed == {"type": "websocket.close", "code": 4403}
+
+
+def test_alarms_without_the_stream_push_only_the_alarm(guard, door_a):
+    from shequ.alarms.services import alarms_from_events
+
+    async def scenario():
+        console, _ = await _open(guard)
+        event = await database_sync_to_async(store_event)(door_a, "forced")
+        await database_sync_to_async(alarms_from_events)([event], stream=False)
+        message = await console.receive_json_from(timeout=WAIT)
+        quiet = await console.receive_nothing(timeout=0.5)
+        await console.disconnect()
+        return message, quiet
+
+    message, quiet = run(scenario)
+    assert message["type"] == "alarms"
+    assert quiet
+
+
+def test_the_event_stream_pushes_the_latest_events(guard, door_a, gate_a):
+    from shequ.alarms.services import EVENTS_PER_MESSAGE, events_stream
+
+    async def scenario():
+        console, _ = await _open(guard)
+        events = await database_sync_to_async(
+            lambda: [store_event(door_a, "pass") for _ in range(EVENTS_PER_MESSAGE + 5)]
+            + [store_event(gate_a, "refused")])()
+        await database_sync_to_async(events_stream)(events)
+        message = await console.receive_json_from(timeout=WAIT)
+        await console.disconnect()
+        return events, message
+
+    events, message = run(scenario)
+    assert message["type"] == "events"
+    keys = [item["key"] for item in message["items"]]
+    assert len(keys) == EVENTS_PER_MESSAGE  # one complex, one message: the latest only
+    assert keys[-1] == f"{gate_a.pk}:{events[-1].event_id}"

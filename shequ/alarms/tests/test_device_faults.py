@@ -1,4 +1,5 @@
-"""A device that stops sending heartbeats raises one device-offline alarm."""
+"""A device that stops sending heartbeats raises one device-offline alarm (the access
+app's sweep calls ``alarm_raise``); its return is noted on the alarm."""
 
 from __future__ import annotations
 
@@ -14,65 +15,62 @@ from shequ.alarms.models import Alarm
 pytestmark = pytest.mark.django_db
 
 
-def _heard(device, seconds_ago: int) -> Device:
-    device.last_heartbeat_at = timezone.now() - timedelta(seconds=seconds_ago)
-    device.heartbeat_timeout_seconds = 120
-    device.save()
+def _silent(device, seconds: int) -> Device:
+    Device.objects.filter(pk=device.pk).update(last_heartbeat_at=timezone.now() - timedelta(seconds=seconds),
+                                               heartbeat_timeout_seconds=120)
+    device.refresh_from_db()
     return device
 
 
-def test_it_raises_an_offline_alarm_after_the_timeout(door_a):
-    _heard(door_a, 121)
+def _sweep():
+    from shequ.access.services import devices_mark_offline
 
-    (alarm,) = services.alarms_for_silent_devices()
-
-    assert (alarm.kind, alarm.device, alarm.area) == ("device_offline", door_a, door_a.area)
-    assert alarm.occurred_at == door_a.last_heartbeat_at + timedelta(seconds=120)
-    door_a.refresh_from_db()
-    assert door_a.fault_raised_at is not None
+    return devices_mark_offline()
 
 
-def test_it_raises_one_alarm_per_outage(door_a):
-    _heard(door_a, 500)
-    services.alarms_for_silent_devices()
+def test_the_offline_sweep_raises_a_device_offline_alarm(door_a):
+    _silent(door_a, 500)
 
-    assert services.alarms_for_silent_devices() == []
+    _sweep()
+
+    alarm = Alarm.objects.get()
+    assert (alarm.kind, alarm.device, alarm.area, alarm.status) == ("device_offline", door_a, door_a.area, "raised")
+
+
+def test_one_outage_raises_one_alarm(door_a):
+    _silent(door_a, 500)
+    _sweep()
+    _sweep()
+
     assert Alarm.objects.count() == 1
 
 
-def test_it_leaves_devices_within_their_timeout_alone(door_a):
-    _heard(door_a, 119)
+def test_a_device_within_its_timeout_raises_nothing(door_a):
+    _silent(door_a, 60)
 
-    assert services.alarms_for_silent_devices() == []
+    _sweep()
 
-
-def test_it_does_not_judge_devices_never_heard_from(door_a):
-    assert services.alarms_for_silent_devices() == []
+    assert not Alarm.objects.exists()
 
 
-def test_it_ignores_inactive_devices(door_a):
-    _heard(door_a, 500)
-    Device.objects.filter(pk=door_a.pk).update(is_active=False)
+def test_it_notes_the_return_on_open_offline_alarms(door_a):
+    _silent(door_a, 500)
+    _sweep()
+    alarm = Alarm.objects.get()
 
-    assert services.alarms_for_silent_devices() == []
+    assert services.alarms_device_back_online(device=door_a) == 1
 
-
-def test_it_clears_the_fault_and_notes_it_when_heartbeats_resume(door_a):
-    _heard(door_a, 500)
-    (alarm,) = services.alarms_for_silent_devices()
-
-    assert services.device_fault_clear(device=door_a) == 1
-
-    door_a.refresh_from_db()
-    assert door_a.fault_raised_at is None
     assert alarm.actions.filter(action="note").exists()
     assert Alarm.objects.get(pk=alarm.pk).status == "raised"  # a guard still closes it
 
 
-def test_it_raises_again_after_a_cleared_fault(door_a):
-    _heard(door_a, 500)
-    services.alarms_for_silent_devices()
-    services.device_fault_clear(device=door_a)
-    _heard(door_a, 500)
+def test_it_leaves_closed_offline_alarms_alone(door_a, guard):
+    from shequ.accounts.audit import Actor
 
-    assert len(services.alarms_for_silent_devices()) == 1
+    _silent(door_a, 500)
+    _sweep()
+    alarm = Alarm.objects.get()
+    services.alarm_acknowledge(alarm=alarm, actor=Actor(user=guard))
+    services.alarm_close(alarm=alarm, actor=Actor(user=guard))
+
+    assert services.alarms_device_back_online(device=door_a) == 0

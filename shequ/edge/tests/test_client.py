@@ -178,3 +178,16 @@ def test_it_keeps_deciding_while_the_broker_restarts(synced, port):
                 assert [e["credential_kind"] for e in platform.stored.values()] == ["pin"]
 
     run(scenario())
+
+
+def test_it_sends_heartbeats_with_its_version_and_outbox(synced, port):
+    async def scenario():
+        async with embedded_broker(HOST, port), h.FakePlatform(HOST, port, ack_events=False) as platform:
+            async with edge_running(synced, HOST, port, heartbeat_every=0.1) as (door, client):
+                door.present("card", h.CARD)
+                await platform.wait_for(lambda: len(platform.heartbeats) >= 3 and platform.heartbeats[-1]["outbox"])
+        beat = platform.heartbeats[-1]
+        assert (beat["synced_version"], beat["outbox"]) == (10, 1)
+        assert isinstance(beat["uptime"], float)
+
+    run(scenario())

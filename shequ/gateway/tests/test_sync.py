@@ -17,14 +17,19 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 @pytest.fixture
 def door(tree, person_a):
-    """A unit door of person_a's building, registered the normal way; person_a has a PIN, so
-    the door's compiled list is not empty."""
+    """A unit door of person_a's building, registered the normal way; person_a lives there
+    and has a PIN, so the door's compiled list is not empty."""
     from shequ.access.services import credential_issue, device_register
     from shequ.accounts.audit import Actor
+    from shequ.registry.models import Residence
+    from shequ.registry.services import residence_start
 
-    registered = device_register(actor=Actor.system(), device_id=f"gwt-door-{uuid.uuid4().hex[:8]}", name="2单元门",
+    system = Actor.system()
+    registered = device_register(actor=system, device_id=f"gwt-door-{uuid.uuid4().hex[:8]}", name="2单元门",
                                  kind="unit_door", area=tree.unit_a)
-    credential_issue(actor=Actor.system(), person=person_a, kind="pin")
+    residence_start(actor=system, person=person_a, house=tree.house_a, relation=Residence.Relation.OWNER,
+                    population_type=Residence.PopulationType.RESIDENT)
+    credential_issue(actor=system, person=person_a, kind="pin")
     return registered
 
 
@@ -41,7 +46,7 @@ def test_it_publishes_retained_state_and_syncs_a_device_that_reports_version_0(b
 
     async def scenario():
         async with broker.running():
-            async with gateway_running(fast_config(broker)):
+            async with gateway_running(fast_config(broker)) as gateway:
                 # connecting after the gateway announced: the state must be retained for a late device
                 fleet = Fleet(broker.host, broker.port, {device.device_id: door.secret})
                 fleet_task = asyncio.create_task(fleet.run())
@@ -54,7 +59,7 @@ def test_it_publishes_retained_state_and_syncs_a_device_that_reports_version_0(b
                 deadline = asyncio.get_running_loop().time() + 10
                 while asyncio.get_running_loop().time() < deadline:
                     await asyncio.sleep(0.1)
-                    if await asyncio.to_thread(_synced_version, device.pk) == sync.version:
+                    if await gateway.db(_synced_version, device.pk) == sync.version:
                         break
             fleet_task.cancel()
             return of(fleet, "state"), sync
@@ -76,7 +81,7 @@ def test_it_pushes_a_delta_when_a_credential_is_issued(broker, door, person_a):
 
     async def scenario():
         async with broker.running():
-            async with gateway_running(fast_config(broker)):
+            async with gateway_running(fast_config(broker)) as gateway:
                 fleet = Fleet(broker.host, broker.port, {device.device_id: door.secret})
                 fleet_task = asyncio.create_task(fleet.run())
                 await fleet.connected.wait()
@@ -84,7 +89,7 @@ def test_it_pushes_a_delta_when_a_credential_is_issued(broker, door, person_a):
                 await fleet.publish(device.device_id, "heartbeat",
                                     protocol.heartbeat_body(uptime=1.0, synced_version=before, outbox=0), qos=0)
                 await asyncio.sleep(0.3)
-                await asyncio.to_thread(_issue_card, person_a.pk)
+                await gateway.db(_issue_card, person_a.pk)
                 assert await fleet.wait_for(lambda received: of(fleet, "sync"), 10)
                 assert await fleet.wait_for(
                     lambda received: {"latest_version": before} not in of(fleet, "state")[-1:], 10)
@@ -151,27 +156,17 @@ def test_it_confirms_face_deletions_the_device_reports(broker, door, person_a):
 
 
 def _synced_version(pk: int) -> int:
-    from django.db import connection
-
     from shequ.access.models import Device
 
-    try:
-        return Device.objects.get(pk=pk).synced_version
-    finally:
-        connection.close()
+    return Device.objects.get(pk=pk).synced_version
 
 
 def _issue_card(person_pk: int) -> None:
-    from django.db import connection
-
     from shequ.access.services import credential_issue
     from shequ.accounts.audit import Actor
     from shequ.registry.models import Person
 
-    try:
-        credential_issue(actor=Actor.system(), person=Person.objects.get(pk=person_pk), kind="card", value="A1B2C3D4")
-    finally:
-        connection.close()
+    credential_issue(actor=Actor.system(), person=Person.objects.get(pk=person_pk), kind="card", value="A1B2C3D4")
 
 
 def _placement_to_delete(device, person):
