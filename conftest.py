@@ -53,6 +53,33 @@ def _audit_table_flushable_in_tests():
     ops_class.sql_flush = original
 
 
+# data migrations whose rows every test may rely on; their forwards() only add what is missing
+DATA_MIGRATIONS = (
+    "shequ.registry.migrations.0003_care_tags",
+    "shequ.cases.migrations.0004_default_categories_policies_calendar",
+)
+
+
+@pytest.fixture(autouse=True)
+def _migration_data_for_transactional_tests(request):
+    """Transactional tests flush every table after they run, migration data included,
+    and Django's serialized rollback clashes with the content types the flush
+    re-creates. So each transactional test re-runs the data migrations first."""
+    marker = request.node.get_closest_marker("django_db")
+    transactional = (marker is not None and marker.kwargs.get("transaction")) or bool(
+        {"transactional_db", "live_server"} & set(request.fixturenames)
+    )
+    if transactional:
+        import importlib
+
+        from django.apps import apps
+
+        request.getfixturevalue("transactional_db")
+        for name in DATA_MIGRATIONS:
+            importlib.import_module(name).forwards(apps, None)
+    yield
+
+
 @pytest.fixture(autouse=True)
 def _reset_language():
     """A request in English leaves English active in this thread: reset it after each test."""

@@ -83,10 +83,11 @@ class Door:
         mark = time.perf_counter()
         match = self.gallery.search(result.face.vector)
         mark = _lap(timings, "search", mark)
+        decision = decide.decide_face(self.store, match, policy=self.face_policy)
         if result.liveness is not None and not result.liveness.live:
-            decision = Decision(False, "face", match.person_id if match else None, result.liveness.reason or "liveness")
-        else:
-            decision = decide.decide_face(self.store, match, policy=self.face_policy)
+            # whom it looked like is worth knowing (a photo of a resident held up), but only on a real match
+            decision = Decision(False, "face", decision.person_id if decision.allow else None,
+                                result.liveness.reason or "liveness")
         mark = _lap(timings, "decide", mark)
         self._act(decision, timings=timings, mark=mark)
         return FaceOutcome(decision, match, timings)

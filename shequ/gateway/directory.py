@@ -21,6 +21,8 @@ class DeviceInfo:
     latest_version: int
     #: the version the device last said it applied (heartbeat, ``sync_applied``)
     synced_version: int
+    #: the guard-room console group its events go to (its complex); None if unknown
+    console_group: int | None = None
 
 
 class DeviceDirectory:
@@ -29,6 +31,7 @@ class DeviceDirectory:
 
     def __init__(self, clock=time.monotonic) -> None:
         self._by_id: dict[str, DeviceInfo] = {}
+        self._by_pk: dict[int, DeviceInfo] = {}
         self._misses: dict[str, float] = {}
         self._clock = clock
 
@@ -41,6 +44,9 @@ class DeviceDirectory:
     def get(self, device_id: str) -> DeviceInfo | None:
         return self._by_id.get(device_id)
 
+    def get_by_pk(self, pk: int) -> DeviceInfo | None:
+        return self._by_pk.get(pk)
+
     def replace(self, devices: list[DeviceInfo]) -> None:
         """Take a fresh load; versions the gateway learned since stay if newer."""
         fresh = {}
@@ -52,14 +58,18 @@ class DeviceDirectory:
                 info.synced_version = old.synced_version
             fresh[info.device_id] = info
         self._by_id = fresh
+        self._by_pk = {info.pk: info for info in fresh.values()}
         self._misses.clear()
 
     def add(self, info: DeviceInfo) -> None:
         self._by_id[info.device_id] = info
+        self._by_pk[info.pk] = info
         self._misses.pop(info.device_id, None)
 
     def forget(self, device_id: str) -> None:
-        self._by_id.pop(device_id, None)
+        info = self._by_id.pop(device_id, None)
+        if info is not None:
+            self._by_pk.pop(info.pk, None)
 
     def missed(self, device_id: str) -> None:
         """Remember that ``device_id`` was looked up and is not an active device."""
@@ -90,12 +100,18 @@ def device_load(device_id: str) -> DeviceInfo | None:
 
 
 def _rows(queryset) -> list[tuple]:
-    return list(queryset.values_list("pk", "device_id", "secret_cipher", "latest_version", "synced_version"))
+    return list(queryset.values_list("pk", "device_id", "secret_cipher", "latest_version", "synced_version",
+                                     "area__path", "area__level"))
 
 
 def _info(row: tuple) -> DeviceInfo:
+    from shequ.alarms.broadcast import home_area_id
     from shequ.core import pii
 
-    pk, device_id, cipher, latest, synced = row
+    pk, device_id, cipher, latest, synced, path, level = row
+    try:
+        group = home_area_id(path, level)
+    except (ValueError, IndexError):  # a malformed area path: its events still stream, ungrouped
+        group = None
     return DeviceInfo(pk=pk, device_id=device_id, secret=pii.decrypt(cipher), latest_version=latest,
-                      synced_version=synced)
+                      synced_version=synced, console_group=group)

@@ -51,7 +51,7 @@ class EventBatcher:
         self,
         *,
         store: Store,
-        worker: DbWorker,
+        workers: Sequence[DbWorker],
         on_committed: Committed,
         stats: GatewayStats,
         batch_size: int = 500,
@@ -60,7 +60,8 @@ class EventBatcher:
         backoff: Backoff | None = None,
     ) -> None:
         self.store = store
-        self.worker = worker
+        #: one batch in flight per worker: while one waits for the database, the next is sent
+        self.workers = list(workers)
         self.on_committed = on_committed
         self.stats = stats
         self.batch_size = batch_size
@@ -97,14 +98,17 @@ class EventBatcher:
         return True
 
     async def run(self) -> None:
+        await asyncio.gather(*(self._write_loop(worker) for worker in self.workers))
+
+    async def _write_loop(self, worker: DbWorker) -> None:
         while True:
             await self._arrived.wait()
             if self._queued < self.batch_size:
                 with suppress(TimeoutError):
                     await asyncio.wait_for(self._full.wait(), self.batch_delay)
-            batch = self._take()
+            batch, size = self._take()
             if batch:
-                await self._write(batch)
+                await self._write(batch, size, worker)
             if not self._queue and not self._in_flight:
                 self._idle.set()
 
@@ -117,7 +121,7 @@ class EventBatcher:
             return False
         return True
 
-    def _take(self) -> list[Delivery]:
+    def _take(self) -> tuple[list[Delivery], int]:
         taken: list[Delivery] = []
         size = 0
         # whole deliveries only; one larger than a batch goes alone
@@ -126,18 +130,18 @@ class EventBatcher:
             taken.append(delivery)
             size += delivery.size
         self._queued -= size
-        self._in_flight = size
+        self._in_flight += size
         if not self._queue:
             self._arrived.clear()
         if self._queued < self.batch_size:
             self._full.clear()
-        return taken
+        return taken, size
 
-    async def _write(self, batch: list[Delivery]) -> None:
+    async def _write(self, batch: list[Delivery], size: int, worker: DbWorker) -> None:
         rows = [row for delivery in batch for row in delivery.rows]
         quarantined = [row for delivery in batch for row in delivery.quarantined]
-        stored = await self._store_until_done(rows, quarantined)
-        self._in_flight = 0
+        stored = await self._store_until_done(rows, quarantined, worker)
+        self._in_flight -= size
         self.stats.batches += 1
         self.stats.events_stored += len(stored)
         self.stats.events_already_stored += len(rows) - len(stored)
@@ -148,10 +152,11 @@ class EventBatcher:
                 acks.setdefault(delivery.device.device_id, (delivery.device, []))[1].extend(delivery.ack_ids)
         self.on_committed(acks, stored)
 
-    async def _store_until_done(self, rows: Sequence[EventRow], quarantined: Sequence[QuarantineRow]) -> list:
+    async def _store_until_done(self, rows: Sequence[EventRow], quarantined: Sequence[QuarantineRow],
+                                worker: DbWorker) -> list:
         while True:
             try:
-                stored = await self.worker.run(self.store, rows, quarantined=quarantined)
+                stored = await worker.run(self.store, rows, quarantined=quarantined)
             except Exception as error:  # noqa: BLE001 - any failure is retried: nothing here is acknowledged yet
                 self.stats.db_failures += 1
                 delay = self.backoff.next()

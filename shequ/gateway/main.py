@@ -52,6 +52,8 @@ class GatewayConfig:
     keepalive: int = 15
     batch_size: int = 500
     batch_delay: float = 0.05
+    #: batches written at once on PostgreSQL (each on its own connection); SQLite writes one at a time
+    writers: int = 2
     max_pending_events: int = 100_000
     reconnect_min: float = 0.2
     reconnect_max: float = 30.0
@@ -71,14 +73,20 @@ class Gateway:
         #: set while connected and subscribed (tests wait on it)
         self.connected = asyncio.Event()
         self.ingest_worker = DbWorker("gateway-ingest")
-        # SQLite has one writer at a time anyway: one thread, one connection, no lock contention
-        self.control_worker = self.ingest_worker if _database_vendor() == "sqlite" else DbWorker("gateway-control")
+        if _database_vendor() == "sqlite":
+            # one writer at a time anyway: one thread, one connection, no lock contention
+            self.control_worker = self.ingest_worker
+            writers = [self.ingest_worker]
+        else:
+            self.control_worker = DbWorker("gateway-control")
+            writers = [self.ingest_worker, *(DbWorker(f"gateway-ingest-{n}") for n in range(2, self.config.writers + 1))]
+        self._workers = {*writers, self.control_worker}
         self.batcher = EventBatcher(
-            store=store or events_store, worker=self.ingest_worker, on_committed=self._committed,
+            store=store or events_store, workers=writers, on_committed=self._committed,
             stats=self.stats, batch_size=self.config.batch_size, batch_delay=self.config.batch_delay,
             max_pending=self.config.max_pending_events,
         )
-        self.feed = ConsoleFeed(self.control_worker)
+        self.feed = ConsoleFeed(self.control_worker, self.directory)
         self.control = Control(worker=self.control_worker, directory=self.directory, publish=self._publish_signed,
                                stats=self.stats, timing=self.config.timing)
         self._accepting = True
@@ -141,7 +149,7 @@ class Gateway:
         for task in [*tasks, *self._background, *self._publishing]:
             task.cancel()
         await asyncio.gather(*tasks, *self._background, *self._publishing, return_exceptions=True)
-        for worker in {self.ingest_worker, self.control_worker}:
+        for worker in self._workers:
             worker.close()
         logger.info("gateway stopped: %s", self.stats.as_dict())
 

@@ -4,7 +4,6 @@ figures page counts it (received, resolved, satisfaction)."""
 
 from __future__ import annotations
 
-import importlib
 import io
 import os
 import re
@@ -19,20 +18,6 @@ from tests.browser.conftest import enrolled_staff, login
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def case_defaults():
-    """The categories, deadline policies and holidays of the cases data migration.
-
-    A transactional test that ran before this one flushed them, and Django's
-    serialized rollback cannot bring them back here: Playwright's event loop gives
-    this thread a fresh database connection object without the serialized copy.
-    The migration only fills what is missing, so running it again is safe."""
-    from django.apps import apps
-
-    migration = importlib.import_module("shequ.cases.migrations.0004_default_categories_policies_calendar")
-    migration.forwards(apps, None)
 
 
 def _photo(tmp_path) -> str:
@@ -62,7 +47,7 @@ def _step(page, step: str, fill: dict[str, str] | None = None, select: dict[str,
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_reported_problem_is_resolved_rated_and_counted(tree, case_defaults, live_server, new_page, settings,
+def test_a_reported_problem_is_resolved_rated_and_counted(tree, live_server, new_page, settings,
                                                           tmp_path):
     from shequ.cases.models import Case, Category
 

@@ -108,9 +108,33 @@ def events_store(
 
 def events_to_consoles(stored: Sequence[StoredEvent]) -> None:
     """Stream stored events to the guard-room consoles (best effort: a console that
-    missed some reloads its snapshot). Their alarms were raised when they were stored."""
+    missed some reloads its snapshot). Their alarms were raised when they were stored.
+
+    A console is sent the latest events of its complex only, so only those are built
+    and handed on: the work stays bounded whatever the ingest rate."""
     if stored:
-        _to_alarms(stored, what="console push")
+        _to_alarms(_latest_per_console(stored), what="console push")
+
+
+def _latest_per_console(stored: Sequence[StoredEvent]) -> list[StoredEvent]:
+    """The events ``alarms_from_events`` would stream: per console group, the latest by time."""
+    from shequ.alarms.broadcast import home_area_id
+    from shequ.alarms.services import EVENTS_PER_MESSAGE
+
+    places = Device.objects.filter(pk__in={item.row.device_pk for item in stored}).values_list(
+        "pk", "area__path", "area__level")
+    group_of = {pk: home_area_id(path, level) for pk, path, level in places}
+    groups: dict[int, list[StoredEvent]] = {}
+    for item in stored:
+        group = group_of.get(item.row.device_pk)
+        if group is not None:
+            groups.setdefault(group, []).append(item)
+    latest = []
+    for items in groups.values():
+        if len(items) > EVENTS_PER_MESSAGE:
+            items = sorted(items, key=lambda item: item.row.occurred_at)[-EVENTS_PER_MESSAGE:]
+        latest.extend(items)
+    return latest
 
 
 def messages_quarantine(rows: Iterable[QuarantineRow]) -> int:

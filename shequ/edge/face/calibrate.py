@@ -24,7 +24,7 @@ import numpy as np
 
 from shequ.edge.face import samples
 from shequ.edge.face.gallery import distance_from_similarity
-from shequ.edge.face.pipeline import FacePipeline
+from shequ.edge.face.pipeline import FacePipeline, grey
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp"}
 THRESHOLDS = [round(0.30 + 0.02 * i, 2) for i in range(21)]
@@ -64,7 +64,7 @@ def views(pipeline: FacePipeline, rgb: np.ndarray) -> list[np.ndarray]:
     found = []
     for image in [rgb, *samples.variants(rgb).values()]:
         image = np.ascontiguousarray(image)
-        detected = pipeline.detect(image)
+        detected = pipeline.detect(grey(image))
         if detected is not None:
             found.append(pipeline.embed_raw(image, pipeline.landmarks(image, detected[0])))
     return found

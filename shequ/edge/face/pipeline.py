@@ -49,10 +49,22 @@ def normalise(vector: np.ndarray) -> np.ndarray:
 
 def decode(data: bytes) -> np.ndarray:
     """JPEG/PNG bytes to an RGB uint8 array."""
+    return decode_with_grey(data)[0]
+
+
+def decode_with_grey(data: bytes) -> tuple[np.ndarray, np.ndarray]:
+    """JPEG/PNG bytes to RGB and grey uint8 arrays (Pillow converts in C, faster than numpy)."""
     from PIL import Image
 
     with Image.open(io.BytesIO(data)) as image:
-        return np.asarray(image.convert("RGB"))
+        rgb = image.convert("RGB")
+        return np.asarray(rgb), np.asarray(rgb.convert("L"))
+
+
+def grey(rgb: np.ndarray) -> np.ndarray:
+    """ITU-R 601 luma of an RGB array."""
+    weighted = rgb[..., 0] * np.uint16(77) + rgb[..., 1] * np.uint16(150) + rgb[..., 2] * np.uint16(29)
+    return (weighted >> 8).astype(np.uint8)
 
 
 class FacePipeline:
@@ -65,8 +77,10 @@ class FacePipeline:
 
     ``coarse_first``: look for the face on the frame halved first (four times
     fewer pixels; a face at a door fills a good part of the frame), and on the
-    full frame only when none is found there. The landmarks and the embedding
-    always use the full-resolution frame.
+    full frame only when none is found there. Detection runs on the grey image
+    (HOG on colour computes gradients on every channel: about a fifth slower for
+    the same faces); the landmarks and the embedding use the full-resolution
+    colour frame.
     """
 
     def __init__(self, paths: ModelPaths | Path | None = None, *, coarse_first: bool = True,
@@ -83,18 +97,18 @@ class FacePipeline:
         self.min_score = min_score
         self.liveness = liveness or PassThroughLiveness()
 
-    def detect(self, rgb: np.ndarray):
-        """The largest face's dlib rectangle and score, or None."""
-        if self.coarse_first and min(rgb.shape[:2]) >= 2 * _COARSE_MIN_SIDE:
-            found = self._largest(np.ascontiguousarray(rgb[::2, ::2]))
+    def detect(self, image: np.ndarray):
+        """The largest face's dlib rectangle and score, or None (``image``: grey or RGB)."""
+        if self.coarse_first and min(image.shape[:2]) >= 2 * _COARSE_MIN_SIDE:
+            found = self._largest(np.ascontiguousarray(image[::2, ::2]))
             if found is not None:
                 rect, score = found
                 return self._rectangle(rect.left() * 2, rect.top() * 2, rect.right() * 2 + 1,
                                        rect.bottom() * 2 + 1), score
-        return self._largest(rgb)
+        return self._largest(image)
 
-    def _largest(self, rgb: np.ndarray):
-        rects, scores, _ = self._detector.run(rgb, 0, self.min_score)
+    def _largest(self, image: np.ndarray):
+        rects, scores, _ = self._detector.run(image, 0, self.min_score)
         if not len(rects):
             return None
         best = max(range(len(rects)), key=lambda i: rects[i].area())
@@ -118,9 +132,12 @@ class FacePipeline:
         """The whole pipeline for one frame (JPEG/PNG bytes or an RGB array)."""
         timings: dict[str, float] = {}
         started = time.perf_counter()
-        rgb = decode(frame) if isinstance(frame, (bytes, bytearray, memoryview)) else frame
+        if isinstance(frame, (bytes, bytearray, memoryview)):
+            rgb, grey_image = decode_with_grey(bytes(frame))
+        else:
+            rgb, grey_image = frame, grey(frame)
         mark = _lap(timings, "decode", started)
-        found = self.detect(rgb)
+        found = self.detect(grey_image)
         mark = _lap(timings, "detect", mark)
         if found is None:
             return FaceResult(None, timings=timings)

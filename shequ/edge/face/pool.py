@@ -10,12 +10,16 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+import logging
 import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 from shequ.edge.face.pipeline import FacePipeline, FaceResult
+
+logger = logging.getLogger(__name__)
 
 # The worker's own pipeline. A module global is the way a process-pool worker keeps
 # state between tasks; it exists only inside worker processes.
@@ -52,24 +56,33 @@ class EmbeddingPool:
 
     def __init__(self, workers: int = 2, *, models_dir: Path | None = None, coarse_first: bool = True,
                  liveness: str | None = None) -> None:
-        # spawn, not fork: the parent runs an event loop and MQTT threads that a fork would copy mid-flight
-        self._executor = ProcessPoolExecutor(
-            max_workers=workers, mp_context=multiprocessing.get_context("spawn"), initializer=_worker_init,
-            initargs=(str(models_dir) if models_dir else None, coarse_first, liveness))
         self.workers = workers
+        self._initargs = (str(models_dir) if models_dir else None, coarse_first, liveness)
+        self._executor = self._start()
 
-    def warm_up(self, timeout: float = 60.0) -> None:
-        """Start every worker and load its models now, not at the first face."""
+    def _start(self) -> ProcessPoolExecutor:
+        # spawn, not fork: the parent runs an event loop and MQTT threads that a fork would copy mid-flight
+        return ProcessPoolExecutor(max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"),
+                                   initializer=_worker_init, initargs=self._initargs)
+
+    def warm_up(self, timeout: float = 60.0) -> set[int]:
+        """Start every worker and load its models now, not at the first face; their process ids."""
         futures = [self._executor.submit(_worker_ready) for _ in range(self.workers * 2)]
-        for future in futures:
-            future.result(timeout=timeout)
+        return {future.result(timeout=timeout) for future in futures}
 
     def process_sync(self, frame: bytes, sensors: dict | None = None, timeout: float = 10.0) -> FaceResult:
         return self._executor.submit(_worker_process, bytes(frame), sensors).result(timeout=timeout)
 
     async def process(self, frame: bytes, sensors: dict | None = None) -> FaceResult:
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, _worker_process, bytes(frame), sensors)
+        try:
+            return await loop.run_in_executor(self._executor, _worker_process, bytes(frame), sensors)
+        except BrokenProcessPool:
+            # a worker died (killed, or crashed inside dlib): start fresh ones for the next face
+            logger.exception("face worker died; restarting the pool")
+            self._executor.shutdown(wait=False, cancel_futures=True)
+            self._executor = self._start()
+            raise RuntimeError("face worker died; try again") from None
 
     def close(self) -> None:
         self._executor.shutdown(wait=True, cancel_futures=True)

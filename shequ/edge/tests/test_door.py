@@ -151,7 +151,7 @@ def test_it_opens_for_an_enrolled_face(synced, clock):
 def test_it_refuses_a_face_the_liveness_check_rejects(synced, clock):
     door, vectors = _face_door(synced, clock)
     outcome = door.face_decision(FaceResult(Face((0, 0, 1, 1), 1.0, vectors[0]), LivenessVerdict(False, reason="photo")))
-    assert (outcome.decision.allow, outcome.decision.reason) == (False, "photo")
+    assert (outcome.decision.allow, outcome.decision.reason, outcome.decision.person_id) == (False, "photo", ALICE)
     assert door.relay.commands == []
 
 

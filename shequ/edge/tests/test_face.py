@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import subprocess
+import time
 import sys
 
 import numpy as np
@@ -188,3 +189,23 @@ def test_it_opens_the_door_for_an_enrolled_face_from_a_camera_frame(pool, photos
     assert len(door.relay.commands) == 1
     [event] = [item.event for item in face_store.outbox_due(now=0, resend_after=0, limit=10)]
     assert (event["kind"], event["credential_kind"], event["person_id"]) == ("pass", "face", HOPPER)
+
+
+def test_it_replaces_a_face_worker_that_died(photos):
+    import os
+    import signal
+
+    from shequ.edge.face.pool import EmbeddingPool
+
+    frame = samples.jpeg_bytes(samples.frame_640x480(photos[HOPPER]))
+
+    async def scenario(pool):
+        with pytest.raises(RuntimeError, match="worker died"):
+            await pool.process(frame)
+        return await pool.process(frame)
+
+    with EmbeddingPool(1) as pool:
+        [pid] = pool.warm_up()
+        os.kill(pid, signal.SIGKILL)
+        time.sleep(0.2)
+        assert asyncio.run(asyncio.wait_for(scenario(pool), 60)).face is not None

@@ -54,7 +54,7 @@ async def with_batcher(store, scenario, **options):
     worker = DbWorker("test-ingest")
     acks: list[list[str]] = []
     stats = GatewayStats()
-    batcher = EventBatcher(store=store, worker=worker, stats=stats,
+    batcher = EventBatcher(store=store, workers=[worker], stats=stats,
                            on_committed=lambda by_device, stored: acks.extend(ids for _d, ids in by_device.values()),
                            backoff=Backoff(0.01, 0.05), **options)
     task = asyncio.create_task(batcher.run())

@@ -159,10 +159,27 @@ def test_it_stores_nothing_when_the_database_fails_during_the_alarms(device, mon
     assert not AccessEvent.objects.exists()
 
 
-def test_it_streams_stored_events_to_the_consoles_without_error(device):
-    stored = events_store([row(device, "e1")])
+def test_it_streams_only_the_latest_events_of_each_console(tree, monkeypatch):
+    from shequ.access.models import Device
+    from shequ.alarms import services
+
+    streamed = []
+    monkeypatch.setattr(services, "alarms_from_events", lambda events: streamed.extend(events))
+    # two doors of complex A share its consoles; a gate of complex B has its own
+    door_1, door_2 = Device.objects.filter(device_id__in=list(make_devices(tree.unit_a, 2)))
+    gate_b = Device.objects.get(device_id=next(iter(make_devices(tree.complex_b, 1))))
+    start = timezone.now() - timedelta(minutes=1)
+    batch = [row(door, f"a{index}", occurred_at=start + timedelta(milliseconds=index))
+             for index in range(120) for door in [(door_1, door_2)[index % 2]]]
+    batch += [row(gate_b, f"b{index}", occurred_at=start) for index in range(3)]
+    stored = events_store(batch)
 
     events_to_consoles(stored)
+
+    a_ids = sorted((event.event_id for event in streamed if event.device_id != gate_b.pk), key=lambda e: int(e[1:]))
+    assert a_ids == [f"a{index}" for index in range(70, 120)]
+    assert sorted(event.event_id for event in streamed if event.device_id == gate_b.pk) == ["b0", "b1", "b2"]
+    assert all(event.pk and event.occurred_at for event in streamed)
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite does not enforce column lengths")

@@ -80,7 +80,7 @@ def test_it_writes_each_request_alone_when_the_batch_fails(key_a, tree, monkeypa
     assert Case.objects.count() == 3 and ServiceRequest.objects.count() == 3
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # real commits; migration data restored
+@pytest.mark.django_db(transaction=True)  # real commits; the root conftest restores migration data
 def test_it_files_concurrent_posts_together_through_the_server(key_a, tree):
     """Many threads posting at once, as uvicorn's request threads do: every one gets its own case."""
     import threading
