@@ -16,6 +16,7 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
 from shequ.alarms.routing import websocket_urlpatterns  # noqa: E402
 from shequ.alarms.security import SameOriginValidator  # noqa: E402
+from shequ.intercom.routing import websocket_urlpatterns as intercom_websocket_urlpatterns  # noqa: E402
 
 
 def _http_application():
@@ -36,5 +37,5 @@ def _http_application():
 
 application = ProtocolTypeRouter({
     "http": _http_application(),
-    "websocket": SameOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+    "websocket": SameOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns + intercom_websocket_urlpatterns))),
 })

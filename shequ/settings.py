@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "shequ.analytics",
     "channels",
     "shequ.alarms",
+    "shequ.intercom",
 ]
 
 MIDDLEWARE = [

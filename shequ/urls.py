@@ -17,6 +17,7 @@ urlpatterns = [
     path("figures/", include("shequ.analytics.urls")),
     path("alarms/", include("shequ.alarms.urls")),
     path("access/", include("shequ.access.urls")),
+    path("intercom/", include("shequ.intercom.urls")),
     path("VIID/", include("shequ.access.adapters.urls")),
     path("", include("shequ.registry.urls")),
 ]
