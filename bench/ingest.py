@@ -207,6 +207,8 @@ def baseline_executemany(rows: list[tuple]) -> float:
 
 class GatewayProcess:
     def __init__(self, host: str, port: int) -> None:
+        self.host = host
+        self.port = port
         self.client_id = f"bench-gateway-{uuid.uuid4().hex[:8]}"
         self.lines: list[str] = []
         self._connected = threading.Event()
@@ -236,6 +238,18 @@ class GatewayProcess:
             except subprocess.TimeoutExpired:
                 self.process.kill()
         time.sleep(0.2)  # the reader thread takes the last lines
+        asyncio.run(self._forget_session())
+
+    async def _forget_session(self) -> None:
+        """The gateway's session is persistent: without this, the broker would queue every later
+        event for a client that never comes back."""
+        import aiomqtt
+
+        try:
+            async with aiomqtt.Client(self.host, self.port, identifier=self.client_id, clean_session=True, timeout=5):
+                pass
+        except aiomqtt.MqttError as error:
+            print(f"could not drop the gateway's broker session: {error}", file=sys.stderr)
 
     def final_stats(self) -> str:
         return next((line for line in reversed(self.lines) if "gateway stopped" in line), "(no final line)")

@@ -102,7 +102,7 @@ class Control:
         broker forgets retained messages when it restarts)."""
         sent = 0
         for device in self.directory:
-            sent += self._announce(device)
+            sent += self.announce(device)
         return sent
 
     def start_from(self, version: int) -> None:
@@ -188,7 +188,7 @@ class Control:
                     continue
                 self.directory.add(device)
             device.latest_version = max(device.latest_version, latest)
-            self._announce(device)
+            self.announce(device)
             self.want_sync(device)
             self._version_mark = max(self._version_mark, latest)
 
@@ -209,7 +209,8 @@ class Control:
                 self._pushed[device.device_id] = (body["version"], self._clock())
                 self.stats.syncs_sent += 1
 
-    def _announce(self, device: DeviceInfo) -> int:
+    def announce(self, device: DeviceInfo) -> int:
+        """Publish the device's retained ``state`` (signed with its current secret)."""
         if self.publish(device, "state", protocol.state_body(device.latest_version)):
             self.stats.states_sent += 1
             return 1

@@ -15,6 +15,7 @@ import asyncio
 import logging
 import signal
 import threading
+import time
 from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass, field
@@ -40,6 +41,8 @@ MAX_LOOKUPS = 16
 MAX_HELD_PER_LOOKUP = 100
 #: publishes waiting for the broker's PUBACK; beyond this, evacks are skipped (devices resend)
 MAX_PUBLISHING = 10_000
+#: seconds between reloads of one device after a bad signature (its secret may have been rotated)
+RELOAD_EVERY = 30.0
 
 
 @dataclass(frozen=True)
@@ -79,7 +82,8 @@ class Gateway:
             writers = [self.ingest_worker]
         else:
             self.control_worker = DbWorker("gateway-control")
-            writers = [self.ingest_worker, *(DbWorker(f"gateway-ingest-{n}") for n in range(2, self.config.writers + 1))]
+            more = range(2, self.config.writers + 1)
+            writers = [self.ingest_worker, *(DbWorker(f"gateway-ingest-{number}") for number in more)]
         self._workers = {*writers, self.control_worker}
         self.batcher = EventBatcher(
             store=store or events_store, workers=writers, on_committed=self._committed,
@@ -90,7 +94,9 @@ class Gateway:
         self.control = Control(worker=self.control_worker, directory=self.directory, publish=self._publish_signed,
                                stats=self.stats, timing=self.config.timing)
         self._accepting = True
+        self._refusing = False
         self._lookups: dict[str, list[aiomqtt.Message]] = {}
+        self._reloaded: dict[str, float] = {}
         self._publishing: set[asyncio.Task] = set()
         self._background: set[asyncio.Task] = set()
 
@@ -99,17 +105,22 @@ class Gateway:
     async def run(self, stop: asyncio.Event) -> None:
         """Serve until ``stop`` is set (then drain and acknowledge what is queued) or the task is
         cancelled (then stop at once, as a crash would: unacknowledged events are resent by devices)."""
-        if not await self._load_directory(stop):
+        loaded = False
+        try:
+            loaded = await self._load_directory(stop)
+        finally:
+            if not loaded:  # stopped (or killed) before the database answered
+                self._close_workers()
+        if not loaded:
             return
         tasks = [asyncio.create_task(coro, name=name) for name, coro in (
             ("gateway-batcher", self.batcher.run()), ("gateway-control", self.control.run()),
             ("gateway-mqtt", self._mqtt_loop()), ("gateway-feed", self.feed.run()),
         )]
+        stopping = asyncio.create_task(stop.wait())
         graceful = True
         try:
-            stopping = asyncio.create_task(stop.wait())
             done, _ = await asyncio.wait([stopping, *tasks], return_when=asyncio.FIRST_COMPLETED)
-            stopping.cancel()
             for task in done:
                 if task is not stopping and not task.cancelled() and task.exception() is not None:
                     raise task.exception()
@@ -117,6 +128,7 @@ class Gateway:
             graceful = False
             raise
         finally:
+            stopping.cancel()
             await self._shutdown(tasks, graceful=graceful)
 
     async def _load_directory(self, stop: asyncio.Event) -> bool:
@@ -149,9 +161,12 @@ class Gateway:
         for task in [*tasks, *self._background, *self._publishing]:
             task.cancel()
         await asyncio.gather(*tasks, *self._background, *self._publishing, return_exceptions=True)
+        self._close_workers()
+        logger.info("gateway stopped: %s", self.stats.as_dict())
+
+    def _close_workers(self) -> None:
         for worker in self._workers:
             worker.close()
-        logger.info("gateway stopped: %s", self.stats.as_dict())
 
     # --- MQTT ----------------------------------------------------------------------------------------------------
 
@@ -272,8 +287,14 @@ class Gateway:
         ack_ids += [rejected.event_id for rejected in parsed.rejected if rejected.event_id]
         self.stats.events_received += len(rows)
         self.stats.events_rejected += len(quarantined)
-        if not self._accepting or not self.batcher.offer(Delivery(device, rows, quarantined, ack_ids)):
-            self.stats.dropped += 1
+        if self._accepting and self.batcher.offer(Delivery(device, rows, quarantined, ack_ids)):
+            self._refusing = False
+            return
+        self.stats.dropped += 1
+        if self._accepting and not self._refusing:
+            logger.warning("refusing event messages: %d events wait for the database (at most %d are kept); "
+                           "devices resend what is not acknowledged", self.batcher.pending, self.batcher.max_pending)
+        self._refusing = True
 
     def _quarantine(self, topic: str, payload: bytes, reason: str) -> None:
         logger.debug("quarantined a message on %s: %s", topic[:200], reason)
@@ -309,14 +330,20 @@ class Gateway:
             self._dispatch_safely(message)
 
     async def _reload_device(self, device_id: str) -> None:
-        if self.directory.recently_missed(device_id):
-            return
-        self.directory.missed(device_id)  # at most one reload per device per MISS_TTL
+        now = time.monotonic()
+        if now - self._reloaded.get(device_id, -RELOAD_EVERY) < RELOAD_EVERY:
+            return  # bad signatures in a row (an impostor?) cost one lookup per RELOAD_EVERY
+        if len(self._reloaded) > 10_000:
+            self._reloaded.clear()
+        self._reloaded[device_id] = now
+        old = self.directory.get(device_id)
         info = await self.control_worker.run(device_load, device_id)
         if info is None:
             self.directory.forget(device_id)
-        else:
-            self.directory.add(info)
+            return
+        self.directory.add(info)
+        if old is None or old.secret != info.secret:
+            self.control.announce(info)  # the retained state signed with the old secret is unverifiable now
 
     def _spawn(self, coro) -> None:
         task = asyncio.create_task(coro)

@@ -17,7 +17,7 @@ from shequ.edge.face.liveness import LivenessCheck, LivenessVerdict, PassThrough
 from shequ.edge.face.models import ModelPaths, model_paths
 
 DIMENSIONS = 128
-#: faces smaller than this (pixels, on the frame) are not looked for at half scale
+#: the half-scale pass is skipped on frames whose short side is under twice this (pixels)
 _COARSE_MIN_SIDE = 160
 
 

@@ -209,3 +209,4 @@ def test_it_replaces_a_face_worker_that_died(photos):
         os.kill(pid, signal.SIGKILL)
         time.sleep(0.2)
         assert asyncio.run(asyncio.wait_for(scenario(pool), 60)).face is not None
+

@@ -120,6 +120,19 @@ async def gateway_running(config: GatewayConfig, **kwargs):
         if not running.task.done():
             await running.shutdown()
         await forget_session(config)
+        await forget_states(config, [device.device_id for device in running.gateway.directory])
+
+
+async def forget_states(config: GatewayConfig, device_ids: list[str]) -> None:
+    """Clear the retained states the gateway left: a shared broker would keep them for ever."""
+    from shequ.access import protocol
+
+    try:
+        async with aiomqtt.Client(config.broker_host, config.broker_port, timeout=5) as client:
+            for device_id in device_ids:
+                await client.publish(protocol.topic(device_id, "state"), b"", qos=1, retain=True)
+    except aiomqtt.MqttError:
+        pass
 
 
 async def forget_session(config: GatewayConfig) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import threading
 import time
 
 import pytest
@@ -146,15 +147,16 @@ def test_it_stores_every_event_once_when_the_broker_restarts(amqtt_broker, fleet
 
 
 class Outage:
-    """The gateway's store, with its database connection cut for ``seconds`` once armed:
-    the connection is closed and pointed where no database is (a closed port; a SQLite
-    file that cannot exist), then restored. The real database and store do the work."""
+    """The gateway's store, with its database connections cut for ``seconds`` once armed:
+    each writer thread's connection is closed and pointed where no database is (a closed
+    port; a SQLite file that cannot exist), then restored. The real database and store do
+    the work."""
 
     def __init__(self, seconds: float) -> None:
         self.seconds = seconds
         self.armed_at: float | None = None
         self.failed_calls = 0
-        self._saved: dict | None = None
+        self._saved = threading.local()  # each writer thread has a connection of its own
 
     def arm(self) -> None:
         self.armed_at = time.monotonic()
@@ -163,13 +165,14 @@ class Outage:
         from django.db import connection
 
         cut = self.armed_at is not None and time.monotonic() - self.armed_at < self.seconds
-        if cut and self._saved is None:
-            self._saved = connection.settings_dict
+        saved = getattr(self._saved, "settings", None)
+        if cut and saved is None:
+            self._saved.settings = connection.settings_dict
             _disconnect(connection)
-            connection.settings_dict = {**self._saved, **_nowhere(self._saved)}
-        elif not cut and self._saved is not None:
+            connection.settings_dict = {**connection.settings_dict, **_nowhere(connection.settings_dict)}
+        elif not cut and saved is not None:
             _disconnect(connection)
-            connection.settings_dict, self._saved = self._saved, None
+            connection.settings_dict, self._saved.settings = saved, None
         if cut:
             self.failed_calls += 1
         return events_store(rows, **kwargs)
@@ -190,7 +193,7 @@ def _nowhere(settings: dict) -> dict:
     return {"HOST": "127.0.0.1", "PORT": str(free_port())}
 
 
-@pytest.mark.parametrize("max_pending", [100_000, 150], ids=["memory", "bounded"])
+@pytest.mark.parametrize("max_pending", [100_000, 400], ids=["memory", "bounded"])
 def test_it_stores_every_event_once_through_a_database_outage(broker, fleet_devices, max_pending):
     outage = Outage(seconds=3.0)
 

@@ -221,3 +221,86 @@ def test_it_records_heartbeats(broker, devices):
     assert Device.objects.get(device_id=device_id).last_heartbeat_at is not None
     others = Device.objects.filter(device_id__in=list(devices)).exclude(device_id=device_id)
     assert not others.filter(last_heartbeat_at__isnull=False).exists()
+
+
+def test_it_accepts_a_device_registered_after_it_started(broker, tree):
+    from shequ.gateway.tests.conftest import make_devices
+
+    async def scenario():
+        async with broker.running():
+            async with gateway_running(fast_config(broker)) as gateway:
+                late = await gateway.db(make_devices, tree.unit_a, 1)
+                fleet = Fleet(broker.host, broker.port, late)
+                fleet_task = asyncio.create_task(fleet.run())
+                await fleet.connected.wait()
+                fleet.add(next(iter(late)), 3)
+                await fleet.flush()
+                assert await fleet.wait_all_acked(10)
+                count = await gateway.db(stored_count, late)
+            fleet_task.cancel()
+            return count
+
+    assert run(scenario()) == 3
+
+
+def test_it_follows_a_rotated_device_secret(broker, devices):
+    from shequ.access.models import Device
+    from shequ.access.services import device_secret_rotate
+    from shequ.accounts.audit import Actor
+
+    device_id = next(iter(devices))
+
+    def rotate() -> str:
+        return device_secret_rotate(actor=Actor.system(), device=Device.objects.get(device_id=device_id))
+
+    async def scenario():
+        async with broker.running():
+            fleet = Fleet(broker.host, broker.port, devices, resend_after=0.3)
+            fleet_task = asyncio.create_task(fleet.run())
+            async with gateway_running(fast_config(broker)) as gateway:
+                await fleet.connected.wait()
+                fleet.outboxes[device_id].secret = await gateway.db(rotate)
+                fleet.add(device_id, 2)
+                await fleet.flush()
+                # the first try fails the old secret, makes the gateway reload the device; the resend passes
+                assert await fleet.wait_all_acked(10)
+            fleet_task.cancel()
+
+    run(scenario())
+
+    assert sorted(stored_keys(devices))[0][0] == device_id
+    assert any(reason == "bad signature" for reason in quarantined_reasons(device_id))
+
+
+def test_it_raises_a_fault_for_a_device_gone_silent(broker, devices):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from shequ.access.models import Device
+    from shequ.gateway.control import ControlTiming
+
+    silent, fine = list(devices)[:2]
+    Device.objects.filter(device_id=silent).update(last_heartbeat_at=timezone.now() - timedelta(hours=1))
+    Device.objects.filter(device_id=fine).update(last_heartbeat_at=timezone.now())
+    timing = ControlTiming(heartbeat_flush=0.1, sync_poll=0.1, offline_check=0.1, directory_refresh=3600)
+
+    async def scenario():
+        async with broker.running():
+            async with gateway_running(fast_config(broker, timing=timing)) as gateway:
+                deadline = asyncio.get_running_loop().time() + 10
+                while asyncio.get_running_loop().time() < deadline:
+                    if await gateway.db(_fault_raised, silent):
+                        break
+                    await asyncio.sleep(0.05)
+
+    run(scenario())
+
+    assert Device.objects.get(device_id=silent).fault_raised_at is not None
+    assert Device.objects.get(device_id=fine).fault_raised_at is None
+
+
+def _fault_raised(device_id: str) -> bool:
+    from shequ.access.models import Device
+
+    return Device.objects.filter(device_id=device_id, fault_raised_at__isnull=False).exists()

@@ -90,7 +90,9 @@ def test_it_drops_events_of_a_device_that_no_longer_exists(device):
 
 
 def test_it_quarantines_messages_with_their_reason(device):
-    events_store([row(device, "e1")], quarantined=[QuarantineRow("shequ/v1/dev/x/event", b"{not json", "malformed JSON")])
+    junk = QuarantineRow("shequ/v1/dev/x/event", b"{not json", "malformed JSON")
+
+    events_store([row(device, "e1")], quarantined=[junk])
 
     message = QuarantinedMessage.objects.get()
     assert (message.topic, bytes(message.payload), message.reason) == ("shequ/v1/dev/x/event", b"{not json",
