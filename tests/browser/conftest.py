@@ -26,8 +26,11 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.browser)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium():
+    # module scope, not session: Playwright's sync API keeps an asyncio loop running
+    # in this thread while it is open, and tests that run after the browser tests
+    # (pytest-django runs tests without a database last) call asyncio.run().
     if not os.path.exists(CHROMIUM) and not shutil.which("chromium"):
         pytest.skip("Debian chromium is not installed (scripts/install-test-deps.sh installs it)")
     from playwright.sync_api import sync_playwright
