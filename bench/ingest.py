@@ -24,8 +24,15 @@ Steps:
    missing), duplicated, unexpected. All three must be 0.
 
 Target (issue 4): at least 5,000 events/s sustained with none lost or duplicated,
-and at least 50 % of the rate of the raw bulk insert (``COPY``) of the same rows
-measured in the same run. Exit 0 when met.
+and at least 50 % of the rate of a raw bulk insert of the same rows measured in
+the same run. Both raw inserts are measured and the verdict printed against each;
+the exit status follows ``--baseline`` (``copy`` by default, the stricter).
+
+Keep ``--window`` under the broker's per-client queue (Mosquitto's
+``max_queued_messages``, 1000 by default): beyond it the broker drops messages
+for the gateway, and the devices' resends, not the gateway, set the pace.
+``--per-message 1`` measures live traffic (each event its own message, each
+acknowledged on its own); the default 50 an edge flushing its outbox.
 """
 
 from __future__ import annotations
@@ -35,7 +42,6 @@ import asyncio
 import hashlib
 import os
 import random
-import resource
 import signal
 import subprocess
 import sys
@@ -65,7 +71,10 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--people", type=int, default=2_000, help="people to seed into an empty registry")
     parser.add_argument("--timeout", type=float, default=300.0, help="give up after this many seconds of publishing")
     parser.add_argument("--rate", type=float, default=5_000.0, help="target events/s (default %(default)s)")
-    parser.add_argument("--ratio", type=float, default=0.5, help="target share of the COPY rate (default %(default)s)")
+    parser.add_argument("--ratio", type=float, default=0.5, help="target share of the baseline rate (default %(default)s)")
+    parser.add_argument("--baseline", choices=["copy", "executemany"], default="copy",
+                        help="the raw bulk insert the target ratio is judged against (default %(default)s; both are "
+                             "measured and printed)")
     return parser.parse_args()
 
 
@@ -251,6 +260,11 @@ class GatewayProcess:
         except aiomqtt.MqttError as error:
             print(f"could not drop the gateway's broker session: {error}", file=sys.stderr)
 
+    def cpu_seconds(self) -> float:
+        """CPU time the gateway process has used so far (Linux /proc)."""
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def final_stats(self) -> str:
         return next((line for line in reversed(self.lines) if "gateway stopped" in line), "(no final line)")
 
@@ -346,13 +360,14 @@ class Publisher:
                 async for message in client.messages:
                     on_evack(message)
 
-            async def publish(message: Message) -> None:
+            def publish(message: Message) -> None:
+                # straight into paho's queue, as the gateway does: the evack, not the PUBACK, completes a
+                # message, and aiomqtt's awaited publish slows down with every publish already pending
                 message.sent_at = time.perf_counter()
-                await client.publish(protocol.topic(message.device_id, "event"), message.payload, qos=1)
+                client._client.publish(protocol.topic(message.device_id, "event"), message.payload, qos=1)
 
             reader = asyncio.create_task(read())
             resender = asyncio.create_task(self._resend(publish, open_messages))
-            pending: set[asyncio.Task] = set()
             self.first_publish = time.perf_counter()
             try:
                 for message in self.messages:
@@ -360,9 +375,7 @@ class Publisher:
                     open_messages.add(id(message))
                     for event_id in message.ids:
                         self.waiting[message.device_id][event_id] = message
-                    task = asyncio.create_task(publish(message))
-                    pending.add(task)
-                    task.add_done_callback(pending.discard)
+                    publish(message)
                     self.sent += 1
                 await asyncio.wait_for(done.wait(), timeout)
                 return True
@@ -381,7 +394,7 @@ class Publisher:
                 message = by_id[key]
                 if message.ids and now - message.sent_at > self.resend_after:
                     self.resent += 1
-                    await publish(message)
+                    publish(message)
 
 
 # --- counting -------------------------------------------------------------------------------------------------------
@@ -437,12 +450,12 @@ def main() -> int:
         publisher = Publisher(plan, args.broker_host, args.broker_port, args.per_message, args.window,
                               args.resend_after)
         publisher.prepare()
+        cpu_before = gateway.cpu_seconds()
         finished = asyncio.run(publisher.run(args.timeout))
+        gateway_cpu = gateway.cpu_seconds() - cpu_before
     finally:
         gateway.stop()
     counts = count(plan)
-    gateway_cpu = resource.getrusage(resource.RUSAGE_CHILDREN)
-    gateway_cpu = gateway_cpu.ru_utime + gateway_cpu.ru_stime
 
     seconds = (publisher.last_evack or time.perf_counter()) - publisher.first_publish
     rate = args.events / seconds if finished else 0.0
@@ -456,13 +469,17 @@ def main() -> int:
     print(f"stored {counts['stored']:,}, lost {counts['lost']}, duplicated {counts['duplicated']}, "
           f"unexpected {counts['unexpected']}; messages {publisher.sent:,} sent, {publisher.resent} resent, "
           f"{publisher.evacks:,} evacks")
-    print(f"gateway process CPU: {gateway_cpu:.1f} s ({gateway_cpu / args.events * 1e6:.0f} us an event, start-up "
-          "included); the machine has 2 cores for the broker, the database, the gateway and the devices")
+    print(f"gateway process CPU while publishing: {gateway_cpu:.1f} s ({gateway_cpu / args.events * 1e6:.0f} us an "
+          f"event, {gateway_cpu / seconds:.0%} of one core); the broker, the database, the devices and the gateway "
+          f"share {os.cpu_count()} cores")
     print(gateway.final_stats())
-    met = (finished and rate >= args.rate and rate / copy_rate >= args.ratio
-           and counts["lost"] == counts["duplicated"] == counts["unexpected"] == 0)
-    print("target met" if met else f"target missed (>= {args.rate:,.0f} events/s and >= {args.ratio:.0%} of COPY, "
-                                   "none lost or duplicated)")
+    clean = counts["lost"] == counts["duplicated"] == counts["unexpected"] == 0
+    for name, baseline_rate in (("COPY", copy_rate), ("executemany", many_rate)):
+        ok = finished and clean and rate >= args.rate and rate / baseline_rate >= args.ratio
+        print(f"against {name}: target {'met' if ok else 'missed'} (>= {args.rate:,.0f} events/s, >= {args.ratio:.0%} "
+              f"of the {name} rate, none lost or duplicated)")
+    judged = copy_rate if args.baseline == "copy" else many_rate
+    met = finished and clean and rate >= args.rate and rate / judged >= args.ratio
     return 0 if met else 1
 
 

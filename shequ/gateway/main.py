@@ -21,6 +21,7 @@ from contextlib import nullcontext
 from dataclasses import dataclass, field
 
 import aiomqtt
+import paho.mqtt.client as paho_mqtt
 from django.utils import timezone
 
 from shequ.access import protocol
@@ -39,7 +40,7 @@ logger = logging.getLogger("shequ.gateway")
 #: unknown device ids being looked up at once, and messages held per id meanwhile
 MAX_LOOKUPS = 16
 MAX_HELD_PER_LOOKUP = 100
-#: publishes waiting for the broker's PUBACK; beyond this, evacks are skipped (devices resend)
+#: publishes queued for the broker; beyond this, evacks are skipped (devices resend)
 MAX_PUBLISHING = 10_000
 #: seconds between reloads of one device after a bad signature (its secret may have been rotated)
 RELOAD_EVERY = 30.0
@@ -53,6 +54,8 @@ class GatewayConfig:
     client_id: str = "shequ-gateway"
     clean_session: bool = False
     keepalive: int = 15
+    #: seconds to wait for the broker to answer a connect or subscribe
+    mqtt_timeout: float = 10.0
     batch_size: int = 500
     batch_delay: float = 0.05
     #: batches written at once on PostgreSQL (each on its own connection); SQLite writes one at a time
@@ -97,7 +100,6 @@ class Gateway:
         self._refusing = False
         self._lookups: dict[str, list[aiomqtt.Message]] = {}
         self._reloaded: dict[str, float] = {}
-        self._publishing: set[asyncio.Task] = set()
         self._background: set[asyncio.Task] = set()
 
     # --- lifecycle -----------------------------------------------------------------------------------------------
@@ -156,13 +158,18 @@ class Gateway:
         if graceful:
             if not await self.batcher.drain(self.config.drain_seconds):
                 logger.warning("stopped with %d events unstored (devices will resend them)", self.batcher.pending)
-            if self._publishing:
-                await asyncio.wait(list(self._publishing), timeout=5)
-        for task in [*tasks, *self._background, *self._publishing]:
+            await self._publishes_sent(timeout=5)
+        for task in [*tasks, *self._background]:
             task.cancel()
-        await asyncio.gather(*tasks, *self._background, *self._publishing, return_exceptions=True)
+        await asyncio.gather(*tasks, *self._background, return_exceptions=True)
         self._close_workers()
         logger.info("gateway stopped: %s", self.stats.as_dict())
+
+    async def _publishes_sent(self, timeout: float) -> None:
+        """Give the last evacks a moment to reach the broker before disconnecting."""
+        deadline = time.monotonic() + timeout
+        while self.client is not None and self.client._client.want_write() and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)
 
     def _close_workers(self) -> None:
         for worker in self._workers:
@@ -177,8 +184,8 @@ class Gateway:
             try:
                 async with aiomqtt.Client(
                     config.broker_host, config.broker_port, identifier=config.client_id,
-                    clean_session=config.clean_session, keepalive=config.keepalive, timeout=10,
-                    max_inflight_messages=200, logger=mqtt_logger(),
+                    clean_session=config.clean_session, keepalive=config.keepalive, timeout=config.mqtt_timeout,
+                    max_inflight_messages=200, max_queued_outgoing_messages=MAX_PUBLISHING, logger=mqtt_logger(),
                 ) as client:
                     await client.subscribe(protocol.platform_subscriptions())
                     self.client = client
@@ -204,23 +211,22 @@ class Gateway:
             await asyncio.sleep(delay)
 
     def _publish_signed(self, device: DeviceInfo, name: str, body: dict) -> bool:
-        """Sign and publish a platform message to ``device``; False if it cannot go out now."""
+        """Sign and publish a platform message to ``device``; False if it cannot go out now.
+
+        Handed straight to paho's queue, which the aiomqtt loop writes out: nothing here
+        needs to wait for the broker's PUBACK (a lost evack or state is repeated later),
+        and aiomqtt's awaited publish costs time in proportion to the publishes already
+        pending, hundreds under load."""
         client = self.client
-        if client is None or len(self._publishing) >= MAX_PUBLISHING:
+        if client is None:
             return False
         payload = protocol.message_encode(device_id=device.device_id, body=body, secret=device.secret)
-        task = asyncio.create_task(self._publish(client, protocol.topic(device.device_id, name), payload,
-                                                 protocol.QOS[name], name in protocol.RETAINED))
-        self._publishing.add(task)
-        task.add_done_callback(self._publishing.discard)
+        info = client._client.publish(protocol.topic(device.device_id, name), payload, qos=protocol.QOS[name],
+                                      retain=name in protocol.RETAINED)
+        if info.rc != paho_mqtt.MQTT_ERR_SUCCESS:  # not connected, or MAX_PUBLISHING queued already
+            logger.debug("publish of %s to %s failed: %s", name, device.device_id, paho_mqtt.error_string(info.rc))
+            return False
         return True
-
-    @staticmethod
-    async def _publish(client: aiomqtt.Client, topic: str, payload: bytes, qos: int, retain: bool) -> None:
-        try:
-            await client.publish(topic, payload, qos=qos, retain=retain)
-        except aiomqtt.MqttError as error:  # the broker went away: the device learns again later
-            logger.debug("publish to %s failed: %s", topic, error)
 
     def _committed(self, acks: dict[str, tuple[DeviceInfo, list[str]]], stored: list) -> None:
         self._send_evacks(acks)

@@ -10,6 +10,7 @@ gateway's own database thread (``gateway.ingest_worker``) while it runs.
 from __future__ import annotations
 
 import asyncio
+import gc
 import uuid
 from contextlib import asynccontextmanager, nullcontext
 from dataclasses import dataclass
@@ -74,7 +75,7 @@ def devices(tree) -> dict[str, str]:
 def fast_config(spec: BrokerSpec, **overrides) -> GatewayConfig:
     values = dict(
         broker_host=spec.host, broker_port=spec.port, client_id=f"gwtest-{uuid.uuid4().hex[:10]}",
-        batch_delay=0.02, reconnect_min=0.05, reconnect_max=0.5, drain_seconds=5.0,
+        batch_delay=0.02, reconnect_min=0.05, reconnect_max=0.5, drain_seconds=5.0, mqtt_timeout=3.0, keepalive=5,
         timing=ControlTiming(heartbeat_flush=0.1, sync_poll=0.1, sync_resend=2.0, offline_check=3600,
                              directory_refresh=3600, stats_log=3600),
     )
@@ -149,7 +150,17 @@ async def forget_session(config: GatewayConfig) -> None:
 
 def run(coro, timeout: float = SCENARIO_TIMEOUT):
     """Run a scenario on a fresh loop, bounded in time."""
-    return asyncio.run(asyncio.wait_for(coro, timeout))
+    with asyncio.Runner() as runner:
+        try:
+            return runner.run(asyncio.wait_for(coro, timeout))
+        finally:
+            runner.run(_collect_clients())
+
+
+async def _collect_clients() -> None:
+    # a paho client collected after its loop closed complains from __del__: collect them while it runs
+    gc.collect()
+    await asyncio.sleep(0.01)
 
 
 def stored_keys(device_ids) -> list[tuple[str, str]]:
@@ -164,3 +175,12 @@ def stored_count(device_ids) -> int:
     from shequ.access.models import AccessEvent
 
     return AccessEvent.objects.filter(device__device_id__in=list(device_ids)).count()
+
+
+async def stop(task: asyncio.Task) -> None:
+    """Cancel a task and let it finish (an MQTT client must close its socket while the loop runs)."""
+    task.cancel()
+    try:
+        await task
+    except asyncio.CancelledError:
+        pass

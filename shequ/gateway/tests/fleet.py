@@ -121,7 +121,7 @@ class Fleet:
         backoff = Backoff(0.05, 0.5)
         while True:
             try:
-                async with aiomqtt.Client(self.host, self.port, identifier=self.client_id, keepalive=10,
+                async with aiomqtt.Client(self.host, self.port, identifier=self.client_id, keepalive=5, timeout=3,
                                           max_inflight_messages=100) as client:
                     # each device its own topics, as edges do: a wildcard would also bring every retained
                     # state of a shared broker, more than it queues for one client

@@ -21,7 +21,7 @@ from shequ.gateway.broker import embedded_broker, free_port
 from shequ.gateway.dbworker import DbWorker
 from shequ.gateway.main import Gateway
 from shequ.gateway.tests.conftest import (
-    Running, fast_config, forget_session, gateway_running, make_devices, run, stored_count, stored_keys,
+    Running, fast_config, forget_session, gateway_running, make_devices, run, stored_count, stored_keys, stop,
 )
 from shequ.gateway.tests.fleet import Fleet
 
@@ -102,7 +102,7 @@ def test_it_stores_every_event_once_when_the_gateway_is_killed_mid_stream(broker
             async with gateway_running(config):
                 await streaming
                 assert await fleet.wait_all_acked(30)
-            fleet_task.cancel()
+            await stop(fleet_task)
             return fleet, acked_at_kill, stored_at_kill
 
     try:
@@ -136,7 +136,7 @@ def test_it_stores_every_event_once_when_the_broker_restarts(amqtt_broker, fleet
                 assert await fleet.wait_all_acked(30)
                 connects = gateway.gateway.stats.connects
         finally:
-            fleet_task.cancel()
+            await stop(fleet_task)
             await broker.__aexit__(None, None, None)
         return fleet, connects
 
@@ -214,7 +214,7 @@ def test_it_stores_every_event_once_through_a_database_outage(broker, fleet_devi
                 await streaming
                 assert await fleet.wait_all_acked(30)
                 stats = gateway.gateway.stats
-            fleet_task.cancel()
+            await stop(fleet_task)
             return fleet, stats
 
     fleet, stats = run(scenario())
@@ -272,7 +272,7 @@ def test_it_changes_nothing_on_duplicates_and_junk(broker, fleet_devices):
                 assert await fleet.wait_all_acked(20)
                 after = sorted(await gateway.db(stored_keys, device_ids))
                 stats = gateway.gateway.stats
-            fleet_task.cancel()
+            await stop(fleet_task)
             readable = sum(1 for topic, _payload in messages if topic.count("/") == 4)
             return before, after, stats, readable
 

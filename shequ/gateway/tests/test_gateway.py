@@ -8,7 +8,7 @@ import asyncio
 import pytest
 
 from shequ.access import protocol
-from shequ.gateway.tests.conftest import fast_config, gateway_running, run, stored_count, stored_keys
+from shequ.gateway.tests.conftest import fast_config, gateway_running, run, stored_count, stored_keys, stop
 from shequ.gateway.tests.fleet import Fleet
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -33,7 +33,7 @@ def test_it_stores_events_and_acknowledges_them(broker, devices):
                 await fleet.flush()
                 assert await fleet.wait_all_acked(20)
                 count = await gateway.db(stored_count, devices)
-            fleet_task.cancel()
+            await stop(fleet_task)
             return count, fleet
 
     count, fleet = run(scenario())
@@ -58,7 +58,7 @@ def test_it_stores_the_fields_of_an_event(broker, devices, person_a):
                           plate="", direction="in", reason="expired")
                 await fleet.flush()
                 assert await fleet.wait_all_acked(10)
-            fleet_task.cancel()
+            await stop(fleet_task)
 
     run(scenario())
 
@@ -85,7 +85,7 @@ def test_it_acknowledges_a_duplicate_again_without_storing_it_twice(broker, devi
                     while fleet.evacks < sent and asyncio.get_running_loop().time() < deadline:
                         await asyncio.sleep(0.02)
                 count = await gateway.db(stored_count, devices)
-            fleet_task.cancel()
+            await stop(fleet_task)
             return count, fleet.evacks
 
     count, evacks = run(scenario())
@@ -127,7 +127,7 @@ def test_it_quarantines_bad_messages_and_keeps_going(broker, devices):
                 while not fleet.outboxes[first].acked and asyncio.get_running_loop().time() < deadline:
                     await asyncio.sleep(0.05)
                 count = await gateway.db(stored_count, devices)
-            fleet_task.cancel()
+            await stop(fleet_task)
             return count, fleet.outboxes[first].acked
 
     count, acked = run(scenario())
@@ -161,7 +161,7 @@ def test_it_quarantines_messages_of_an_unknown_device(broker, devices):
                 while (not await gateway.db(quarantined_reasons, stranger)
                        and asyncio.get_running_loop().time() < deadline):
                     await asyncio.sleep(0.05)
-            fleet_task.cancel()
+            await stop(fleet_task)
 
     run(scenario())
 
@@ -186,7 +186,7 @@ def test_it_stores_the_good_events_of_a_batch_and_quarantines_the_bad_one(broker
                 deadline = asyncio.get_running_loop().time() + 10
                 while not fleet.outboxes[device_id].acked and asyncio.get_running_loop().time() < deadline:
                     await asyncio.sleep(0.05)
-            fleet_task.cancel()
+            await stop(fleet_task)
             return fleet.outboxes[device_id].acked
 
     acked = run(scenario())
@@ -214,7 +214,7 @@ def test_it_records_heartbeats(broker, devices):
                 deadline = asyncio.get_running_loop().time() + 10
                 while gateway.gateway.stats.heartbeats < 1 and asyncio.get_running_loop().time() < deadline:
                     await asyncio.sleep(0.05)
-            fleet_task.cancel()
+            await stop(fleet_task)
 
     run(scenario())
 
@@ -237,7 +237,7 @@ def test_it_accepts_a_device_registered_after_it_started(broker, tree):
                 await fleet.flush()
                 assert await fleet.wait_all_acked(10)
                 count = await gateway.db(stored_count, late)
-            fleet_task.cancel()
+            await stop(fleet_task)
             return count
 
     assert run(scenario()) == 3
@@ -264,7 +264,7 @@ def test_it_follows_a_rotated_device_secret(broker, devices):
                 await fleet.flush()
                 # the first try fails the old secret, makes the gateway reload the device; the resend passes
                 assert await fleet.wait_all_acked(10)
-            fleet_task.cancel()
+            await stop(fleet_task)
 
     run(scenario())
 

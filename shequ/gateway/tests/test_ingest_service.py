@@ -131,19 +131,28 @@ def test_it_raises_no_alarm_again_for_a_resent_forced_entry(device):
     assert Alarm.objects.get().repeat_count == 0
 
 
-def test_it_stores_the_events_when_the_alarms_fail(device, monkeypatch, caplog):
+def test_it_stores_the_events_when_the_alarms_fail(device, monkeypatch):
+    import logging
+
     from shequ.alarms import services
 
     def broken(events):
         raise RuntimeError("a bug in the alarms")
 
     monkeypatch.setattr(services, "alarms_from_events", broken)
-
-    stored = events_store([row(device, "f1", "forced")])
+    logged = []
+    handler = logging.Handler()
+    handler.emit = logged.append
+    logging.getLogger("shequ.access.services.ingest").addHandler(handler)
+    try:
+        stored = events_store([row(device, "f1", "forced")])
+    finally:
+        logging.getLogger("shequ.access.services.ingest").removeHandler(handler)
 
     assert len(stored) == 1
     assert AccessEvent.objects.count() == 1
-    assert "alarms failed" in caplog.text
+    assert [record.getMessage() for record in logged] == ["alarms failed for 1 stored events"]
+    assert logged[0].exc_info is not None  # with the traceback
 
 
 def test_it_stores_nothing_when_the_database_fails_during_the_alarms(device, monkeypatch):

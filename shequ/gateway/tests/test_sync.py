@@ -9,7 +9,7 @@ import uuid
 import pytest
 
 from shequ.access import protocol
-from shequ.gateway.tests.conftest import fast_config, gateway_running, run
+from shequ.gateway.tests.conftest import fast_config, gateway_running, run, stop
 from shequ.gateway.tests.fleet import Fleet
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -61,7 +61,7 @@ def test_it_publishes_retained_state_and_syncs_a_device_that_reports_version_0(b
                     await asyncio.sleep(0.1)
                     if await gateway.db(_synced_version, device.pk) == sync.version:
                         break
-            fleet_task.cancel()
+            await stop(fleet_task)
             return of(fleet, "state"), sync
 
     states, sync = run(scenario())
@@ -93,7 +93,7 @@ def test_it_pushes_a_delta_when_a_credential_is_issued(broker, door, person_a):
                 assert await fleet.wait_for(lambda received: of(fleet, "sync"), 10)
                 assert await fleet.wait_for(
                     lambda received: {"latest_version": before} not in of(fleet, "state")[-1:], 10)
-            fleet_task.cancel()
+            await stop(fleet_task)
             return of(fleet, "state"), of(fleet, "sync")
 
     states, syncs = run(scenario())
@@ -121,7 +121,7 @@ def test_it_does_not_push_the_same_sync_again_at_every_heartbeat(broker, door):
                                         protocol.heartbeat_body(uptime=1.0, synced_version=0, outbox=0), qos=0)
                     await asyncio.sleep(0.15)
                 await asyncio.sleep(0.5)
-            fleet_task.cancel()
+            await stop(fleet_task)
             return of(fleet, "sync")
 
     syncs = run(scenario())
@@ -146,7 +146,7 @@ def test_it_confirms_face_deletions_the_device_reports(broker, door, person_a):
                 deadline = asyncio.get_running_loop().time() + 10
                 while gateway.gateway.stats.acks < 1 and asyncio.get_running_loop().time() < deadline:
                     await asyncio.sleep(0.05)
-            fleet_task.cancel()
+            await stop(fleet_task)
 
     run(scenario())
 
