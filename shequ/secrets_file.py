@@ -13,7 +13,9 @@ import os
 import secrets
 from pathlib import Path
 
-GENERATED_KEYS = ("django_secret_key", "pii_key", "index_key")
+#: platform_signing_key: the Ed25519 private key (32 random bytes) that signs visitor passes and
+#: broadcast notices; gates and terminals verify them offline with its public key
+GENERATED_KEYS = ("django_secret_key", "pii_key", "index_key", "platform_signing_key")
 
 
 def _new_value(name: str) -> str:

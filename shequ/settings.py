@@ -26,6 +26,7 @@ _SECRETS = load_or_create(DATA_DIR)
 SECRET_KEY = os.environ.get("SHEQU_SECRET_KEY") or _SECRETS["django_secret_key"]
 SHEQU_PII_KEY = os.environ.get("SHEQU_PII_KEY") or _SECRETS["pii_key"]
 SHEQU_INDEX_KEY = os.environ.get("SHEQU_INDEX_KEY") or _SECRETS["index_key"]
+SHEQU_SIGNING_KEY = os.environ.get("SHEQU_SIGNING_KEY") or _SECRETS["platform_signing_key"]
 
 DEBUG = os.environ.get("SHEQU_DEBUG", "0") == "1"
 ALLOWED_HOSTS = [h.strip() for h in os.environ.get("SHEQU_ALLOWED_HOSTS", "*").split(",") if h.strip()]
@@ -51,6 +52,11 @@ INSTALLED_APPS = [
     "channels",
     "shequ.alarms",
     "shequ.intercom",
+    "shequ.visitors",
+    "shequ.notices",
+    "shequ.mailbox",
+    "shequ.terminals",
+    "shequ.residents",
 ]
 
 MIDDLEWARE = [

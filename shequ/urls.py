@@ -19,5 +19,10 @@ urlpatterns = [
     path("access/", include("shequ.access.urls")),
     path("intercom/", include("shequ.intercom.urls")),
     path("VIID/", include("shequ.access.adapters.urls")),
+    path("visitors/", include("shequ.visitors.urls")),
+    path("notices/", include("shequ.notices.urls")),
+    path("mailbox/", include("shequ.mailbox.urls")),
+    path("terminals/", include("shequ.terminals.urls")),
+    path("me/", include("shequ.residents.urls")),
     path("", include("shequ.registry.urls")),
 ]

@@ -267,6 +267,7 @@ class EventKind(models.TextChoices):
     HELD_OPEN = "held_open", _("门长时间未关")
     REMOTE_UNLOCK = "remote_unlock", _("远程开门")
     PLATE = "plate", _("车牌识别")
+    SOS = "sos", _("一键报警")
 
 
 class AccessEventQuerySet(ScopedQuerySet):
@@ -289,6 +290,8 @@ class AccessEvent(models.Model):
     plate = models.CharField(max_length=10, blank=True)
     direction = models.CharField(max_length=3, blank=True)  # in / out
     reason = models.CharField(max_length=40, blank=True)
+    # the visitor pass behind a "pass" credential event: the visitors app counts its uses from these
+    pass_id = models.CharField(max_length=40, blank=True)
     payload = models.JSONField(default=dict)
 
     objects = AccessEventQuerySet.as_manager()
@@ -317,6 +320,8 @@ class EntryKind(models.TextChoices):
     PERSON = "p", _("人员")
     CREDENTIAL = "c", _("凭证")
     FACE = "f", _("人脸")
+    # a visitor pass the device must refuse (revoked, or used up across doors); ref_id = the pass's pk
+    REVOKED_PASS = "v", _("已撤销的访客通行证")
 
 
 class DeviceEntry(models.Model):
@@ -351,3 +356,44 @@ class AccessVersion(models.Model):
     """The one counter every compiled change takes its version from (row pk=1)."""
 
     value = models.PositiveBigIntegerField(default=0)
+
+
+class OutboundName(models.TextChoices):
+    CMD = "cmd", _("设备命令")
+    NOTICE = "notice", _("通知广播")
+
+
+class Outbound(models.Model):
+    """A platform message waiting for ``shequ gateway`` to publish it: a command to
+    one device (signed with its secret), or a broadcast to every device under an
+    area (signed with the platform's Ed25519 key). Web processes never speak MQTT
+    themselves: they write a row here and the gateway, which holds the broker
+    connection, publishes it within a poll (``ControlTiming.sync_poll``).
+
+    ``expires_at``: a message not sent by then is dropped (a remote "open" half a
+    minute late must not open the door). Sent rows are kept for the record and
+    purged after a while (``outbound_purge``)."""
+
+    Name = OutboundName
+
+    name = models.CharField(max_length=10, choices=OutboundName.choices)
+    device = models.ForeignKey(Device, null=True, blank=True, on_delete=models.CASCADE, related_name="outbound")
+    area = models.ForeignKey("registry.Area", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    body = models.JSONField(default=dict)
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    dropped = models.BooleanField(default=False)  # expired before it could be sent
+
+    class Meta:
+        verbose_name = _("待发布消息")
+        verbose_name_plural = _("待发布消息")
+        constraints = [
+            models.CheckConstraint(condition=Q(device__isnull=False, area__isnull=True)
+                                   | Q(device__isnull=True, area__isnull=False), name="outbound_device_xor_area"),
+        ]
+        indexes = [
+            # the gateway's poll: unsent rows in order
+            models.Index(fields=["created_at"], condition=Q(sent_at__isnull=True, dropped=False),
+                         name="outbound_pending_idx"),
+        ]

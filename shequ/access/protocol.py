@@ -57,6 +57,11 @@ MAX_EVENTS_PER_MESSAGE = 1000
 #: a ``cmd`` older or newer than this (edge clock) is refused: an "open" must not be replayable
 CMD_MAX_SKEW = timedelta(seconds=30)
 
+#: broadcasts: one message to every device under an area (notices), signed with the platform's
+#: Ed25519 key instead of a device secret; topic ``shequ/v1/area/{area_id}/{name}``
+BROADCAST_ROOT = "shequ/v1/area"
+BROADCAST_MESSAGES: dict[str, int] = {"notice": 1}
+
 _DEVICE_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 _ENVELOPE_KEYS = frozenset({"v", "device_id", "ts", "body", "sig"})
@@ -327,8 +332,9 @@ class _Body(BaseModel):
 
 
 NonNegInt = Annotated[StrictInt, Field(ge=0)]
-EventKind = Literal["pass", "refused", "forced", "held_open", "remote_unlock", "plate"]
-CredentialKindOrNone = Literal["face", "card", "pin", "qr", "plate", ""]
+EventKind = Literal["pass", "refused", "forced", "held_open", "remote_unlock", "plate", "sos"]
+#: "pass": a visitor pass (signed QR token, see shequ.visitors.token)
+CredentialKindOrNone = Literal["face", "card", "pin", "qr", "plate", "pass", ""]
 
 
 class Event(_Body):
@@ -342,6 +348,8 @@ class Event(_Body):
     plate: Annotated[StrictStr, Field(max_length=10)] = ""
     direction: Literal["in", "out", ""] = ""
     reason: Annotated[StrictStr, Field(max_length=40)] = ""
+    #: the visitor pass used or refused (credential_kind "pass"); the platform counts its uses
+    pass_id: Annotated[StrictStr, Field(max_length=40)] = ""
 
 
 @dataclass(frozen=True)
@@ -496,16 +504,27 @@ class FaceEntry(_Body):
     valid_until: AwareDatetime | None = None
 
 
+class RevokedPass(_Body):
+    """A visitor pass this device must refuse although its signature is good:
+    revoked by the resident or the guard, or used up across all doors. Kept until
+    ``until`` (the pass's own end), after which the pass is refused anyway."""
+
+    pass_id: Annotated[StrictStr, Field(min_length=1, max_length=40)]
+    until: AwareDatetime
+
+
 class SyncUpserts(_Body):
     people: list[PersonEntry] = []
     credentials: list[CredentialEntry] = []
     faces: list[FaceEntry] = []
+    revoked_passes: list[RevokedPass] = []
 
 
 class SyncDeletes(_Body):
     people: list[StrictInt] = []
     credentials: list[StrictInt] = []
     faces: list[StrictInt] = []
+    revoked_passes: list[StrictStr] = []
 
 
 class Sync(_Body):
@@ -517,6 +536,8 @@ class Sync(_Body):
     tz: StrictStr = "Asia/Shanghai"
     #: the access credential key sealed for this device; sent with full snapshots
     credential_key: StrictStr = ""
+    #: the platform's Ed25519 public key (visitor passes, broadcast notices); sent with full snapshots
+    platform_key: StrictStr = ""
 
 
 def window_contains(window: Window, local: datetime) -> bool:
@@ -627,3 +648,59 @@ def _first_error(error: ValidationError) -> str:
     if first["type"] == "missing":
         return f"missing field {where}"
     return f"{where}: {first['msg']}"
+
+
+# ---------------------------------------------------------------- broadcasts
+
+
+def broadcast_topic(area_id: int, name: str) -> str:
+    """``shequ/v1/area/{area_id}/{name}``: every device under the area subscribes to the
+    broadcast topics of its area and of each area above it (``broadcast_subscriptions``)."""
+    if name not in BROADCAST_MESSAGES:
+        raise ProtocolError(f"unknown broadcast name {name!r}", "topic")
+    if not isinstance(area_id, int) or isinstance(area_id, bool) or area_id <= 0:
+        raise ProtocolError(f"invalid area id {area_id!r}", "topic")
+    return f"{BROADCAST_ROOT}/{area_id}/{name}"
+
+
+def broadcast_subscriptions(area_ids: list[int]) -> list[tuple[str, int]]:
+    """What a device placed at the last of ``area_ids`` (its path, root first) subscribes to."""
+    return [(broadcast_topic(area_id, name), qos) for area_id in area_ids for name, qos in BROADCAST_MESSAGES.items()]
+
+
+def area_ids_of_path(path: str) -> list[int]:
+    """``/1/5/9/`` -> [1, 5, 9]: the area ids from the root down (the area tree's path column)."""
+    return [int(part) for part in path.strip("/").split("/") if part]
+
+
+_BROADCAST_KEYS = frozenset({"v", "area_id", "name", "ts", "body", "sig"})
+
+
+def broadcast_encode(*, area_id: int, name: str, body: Mapping[str, Any], private_key, ts: datetime | None = None) -> bytes:
+    """A broadcast signed with the platform's Ed25519 key (``shequ.core.signing``)."""
+    from shequ.core import signing
+
+    broadcast_topic(area_id, name)  # validates both
+    unsigned = {"v": PROTOCOL_VERSION, "area_id": area_id, "name": name, "ts": timestamp(ts), "body": dict(body)}
+    return canonical_json({**unsigned, "sig": signing.sign(private_key, canonical_json(unsigned))})
+
+
+def broadcast_open(raw: bytes | str, public_key: str) -> dict:
+    """Decode and verify a broadcast; returns the envelope (``area_id``, ``name``, ``ts``, ``body``).
+    Raises ProtocolError (codes ``json``, ``shape``, ``version``, ``signature``)."""
+    from shequ.core import signing
+
+    try:
+        envelope = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise ProtocolError(f"not JSON: {error}", "json") from None
+    if not isinstance(envelope, dict) or set(envelope) != _BROADCAST_KEYS:
+        raise ProtocolError("broadcast keys must be exactly " + ", ".join(sorted(_BROADCAST_KEYS)), "shape")
+    if envelope["v"] != PROTOCOL_VERSION:
+        raise ProtocolError(f"unsupported protocol version {envelope['v']!r}", "version")
+    if envelope["name"] not in BROADCAST_MESSAGES or not isinstance(envelope["body"], dict):
+        raise ProtocolError("unknown broadcast or body not an object", "shape")
+    unsigned = {key: value for key, value in envelope.items() if key != "sig"}
+    if not isinstance(envelope["sig"], str) or not signing.verify(public_key, canonical_json(unsigned), envelope["sig"]):
+        raise ProtocolError("bad platform signature", "signature")
+    return envelope

@@ -22,6 +22,8 @@ class AlarmKind(models.TextChoices):
     FORCED_ENTRY = "forced_entry", _("强行开门")
     DOOR_HELD = "door_held", _("门长时间未关")
     DEVICE_OFFLINE = "device_offline", _("设备离线")
+    SOS = "sos", _("一键报警")
+    VISITOR_OVERSTAY = "visitor_overstay", _("访客逾时未离")
 
 
 class AlarmStatus(models.TextChoices):

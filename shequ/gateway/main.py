@@ -283,7 +283,7 @@ class Gateway:
         parsed = protocol.events_parse(envelope.body)
         rows = [
             EventRow(device.pk, event.event_id, event.kind, event.occurred_at, event.credential_kind,
-                     event.person_id, event.plate, event.direction, event.reason)
+                     event.person_id, event.plate, event.direction, event.reason, event.pass_id)
             for event in parsed.events
         ]
         quarantined = [

@@ -48,6 +48,7 @@ class EventRow(NamedTuple):
     plate: str = ""
     direction: str = ""
     reason: str = ""
+    pass_id: str = ""
 
 
 #: the staging table's columns, in EventRow's order
@@ -109,6 +110,9 @@ def events_store(
             alarming = [event for event in stored if event.row.kind in kinds]
             if alarming:
                 _to_alarms(alarming, what="alarms")
+            passes = [event for event in stored if event.row.credential_kind == "pass" and event.row.pass_id]
+            if passes:
+                _to_passes(passes)
     return stored
 
 
@@ -119,7 +123,14 @@ def events_to_consoles(stored: Sequence[StoredEvent]) -> None:
     A console is sent the latest events of its complex only, so only those are built
     and handed on: the work stays bounded whatever the ingest rate."""
     if stored:
-        _to_alarms(_latest_per_console(stored), what="console push")
+        from shequ.alarms.services import events_stream
+
+        try:
+            events_stream(_latest_per_console(stored))
+        except (OperationalError, InterfaceError):
+            raise
+        except Exception:  # noqa: BLE001 - display only: a bug there must not stop ingest
+            logger.exception("console push failed for %d stored events", len(stored))
 
 
 def _latest_per_console(stored: Sequence[StoredEvent]) -> list[StoredEvent]:
@@ -186,8 +197,8 @@ def _stage_postgresql(cursor, rows: list[EventRow]) -> None:
     statements = [
         f"CREATE TEMP TABLE IF NOT EXISTS {STAGE} (device_id bigint NOT NULL, event_id varchar(64) NOT NULL, "
         "kind varchar(14) NOT NULL, occurred_at timestamptz NOT NULL, credential_kind varchar(8) NOT NULL, "
-        "person_id bigint, plate varchar(10) NOT NULL, direction varchar(3) NOT NULL, reason varchar(40) NOT NULL) "
-        "ON COMMIT DELETE ROWS",
+        "person_id bigint, plate varchar(10) NOT NULL, direction varchar(3) NOT NULL, reason varchar(40) NOT NULL, "
+        "pass_id varchar(40) NOT NULL) ON COMMIT DELETE ROWS",
         f"DELETE FROM {STAGE}",
     ]
     raw = cursor.cursor  # the psycopg cursor under Django's wrapper: COPY is not in the DB-API
@@ -205,14 +216,15 @@ def _stage_generic(cursor, rows: list[EventRow]) -> None:
     cursor.execute(
         f"CREATE TEMP TABLE IF NOT EXISTS {STAGE} (device_id integer NOT NULL, event_id varchar(64) NOT NULL, "
         "kind varchar(14) NOT NULL, occurred_at datetime NOT NULL, credential_kind varchar(8) NOT NULL, "
-        "person_id integer, plate varchar(10) NOT NULL, direction varchar(3) NOT NULL, reason varchar(40) NOT NULL)"
+        "person_id integer, plate varchar(10) NOT NULL, direction varchar(3) NOT NULL, reason varchar(40) NOT NULL, "
+        "pass_id varchar(40) NOT NULL)"
     )
     cursor.execute(f"DELETE FROM {STAGE}")  # SQLite has no ON COMMIT DELETE ROWS
     adapt = connection.ops.adapt_datetimefield_value
     cursor.executemany(
         f"INSERT INTO {STAGE} ({', '.join(_COLUMNS)}) VALUES ({', '.join(['%s'] * len(_COLUMNS))})",
         [(row.device_pk, row.event_id, row.kind, adapt(row.occurred_at), row.credential_kind, row.person_id,
-          row.plate, row.direction, row.reason) for row in rows],
+          row.plate, row.direction, row.reason, row.pass_id) for row in rows],
     )
 
 
@@ -223,9 +235,9 @@ def _move_sql() -> str:
     # "WHERE true" keeps SQLite from reading ON CONFLICT as the join's ON
     return (
         f"INSERT INTO {events} (device_id, event_id, kind, occurred_at, received_at, credential_kind, person_id, "
-        "plate, direction, reason, payload) "
+        "plate, direction, reason, pass_id, payload) "
         "SELECT s.device_id, s.event_id, s.kind, s.occurred_at, %s, s.credential_kind, p.id, s.plate, s.direction, "
-        f"s.reason, '{{}}' FROM {STAGE} s JOIN {devices} d ON d.id = s.device_id "
+        f"s.reason, s.pass_id, '{{}}' FROM {STAGE} s JOIN {devices} d ON d.id = s.device_id "
         f"LEFT JOIN {people} p ON p.id = s.person_id WHERE true "
         "ON CONFLICT (device_id, event_id) DO NOTHING RETURNING id, device_id, event_id"
     )
@@ -263,11 +275,25 @@ def _to_alarms(stored: Sequence[StoredEvent], *, what: str) -> None:
     events = [_event(item, alias) for item in stored]
     try:
         with transaction.atomic():
-            alarms_from_events(events)
+            alarms_from_events(events, stream=False)  # streamed after commit by events_to_consoles
     except (OperationalError, InterfaceError):
         raise
     except Exception:  # noqa: BLE001 - a bug there must not stop ingest; it is logged with its traceback
         logger.exception("%s failed for %d stored events", what, len(events))
+
+
+def _to_passes(stored: Sequence[StoredEvent]) -> None:
+    """Visitor-pass events count the pass's uses (``shequ.visitors``), in a savepoint like alarms."""
+    from shequ.visitors.services import pass_events_record
+
+    alias = connection.alias
+    try:
+        with transaction.atomic():
+            pass_events_record([_event(item, alias) for item in stored])
+    except (OperationalError, InterfaceError):
+        raise
+    except Exception:  # noqa: BLE001 - a bug there must not stop ingest; it is logged with its traceback
+        logger.exception("pass use counting failed for %d stored events", len(stored))
 
 
 def _event(stored: StoredEvent, alias: str) -> AccessEvent:
@@ -280,7 +306,7 @@ def _event(stored: StoredEvent, alias: str) -> AccessEvent:
     event.__dict__.update(
         id=stored.pk, device_id=row.device_pk, event_id=row.event_id, kind=row.kind, occurred_at=row.occurred_at,
         received_at=stored.received_at, credential_kind=row.credential_kind, person_id=row.person_id,
-        plate=row.plate, direction=row.direction, reason=row.reason, payload={},
+        plate=row.plate, direction=row.direction, reason=row.reason, pass_id=row.pass_id, payload={},
     )
     state = event._state = ModelState()
     state.adding = False

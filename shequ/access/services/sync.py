@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from shequ.access import protocol
+from shequ.core import signing
 from shequ.access.models import Device, DeviceEntry, EntryKind, FaceTemplate, TemplatePlacement
 from shequ.access.services.compile import ENTRY_SECTIONS
 from shequ.access.services.devices import device_secret
@@ -79,6 +80,7 @@ def device_sync_delta(device: Device, since_version: int) -> dict:
         "version": latest, "base": 0 if full else since_version, "full": full,
         "upserts": upserts, "deletes": deletes, "tz": settings.TIME_ZONE,
         "credential_key": protocol.seal(secret, protocol.CREDENTIAL_KEY_PURPOSE, access_credential_key()) if full else "",
+        "platform_key": signing.platform_public_key_text() if full else "",
     }
     return body
 
