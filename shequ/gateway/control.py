@@ -31,6 +31,8 @@ logger = logging.getLogger(__name__)
 
 #: ``publish(device, message name, body) -> sent?``
 Publish = Callable[[DeviceInfo, str, dict], bool]
+#: ``broadcast(area id, message name, body) -> sent?`` (signed with the platform key)
+Broadcast = Callable[[int, str, dict], bool]
 #: acks kept for a database that is down; beyond this the oldest go (sync_applied is repeated by heartbeats)
 MAX_WAITING_ACKS = 100_000
 
@@ -53,12 +55,14 @@ class Control:
         directory: DeviceDirectory,
         publish: Publish,
         stats: GatewayStats,
+        broadcast: Broadcast | None = None,
         timing: ControlTiming = ControlTiming(),
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.worker = worker
         self.directory = directory
         self.publish = publish
+        self.broadcast = broadcast
         self.stats = stats
         self.timing = timing
         self._clock = clock
@@ -140,6 +144,7 @@ class Control:
         if now >= self._due["poll"]:
             await self._poll_versions()
             self._due["poll"] = now + self.timing.sync_poll
+            await self._push_outbound()
         if self._wanted:
             await self._push_syncs()
         if now >= self._due["offline"]:
@@ -191,6 +196,33 @@ class Control:
             self.announce(device)
             self.want_sync(device)
             self._version_mark = max(self._version_mark, latest)
+
+    async def _push_outbound(self) -> None:
+        """Publish queued commands and broadcasts (``shequ.access.services.outbound``),
+        then mark them sent. A message that cannot go out now (broker away, device
+        unknown) stays queued for the next poll, until it expires."""
+        from shequ.access.services.outbound import outbound_pending
+
+        pending = await self.worker.run(outbound_pending)
+        sent: list[int] = []
+        for message in pending:
+            if message.device_id is not None:
+                device = self.directory.get_by_pk(message.device_id)
+                if device is None:
+                    device = await self.worker.run(device_load, message.device.device_id)
+                    if device is None:
+                        continue
+                    self.directory.add(device)
+                ok = self.publish(device, message.name, message.body)
+            else:
+                ok = self.broadcast is not None and self.broadcast(message.area_id, message.name, message.body)
+            if ok:
+                sent.append(message.pk)
+        if sent:
+            from shequ.access.services.outbound import outbound_mark_sent
+
+            await self.worker.run(outbound_mark_sent, sent)
+            self.stats.outbound_sent += len(sent)
 
     async def _push_syncs(self) -> None:
         wanted = list(self._wanted.values())

@@ -95,7 +95,7 @@ class Gateway:
         )
         self.feed = ConsoleFeed(self.control_worker, self.directory)
         self.control = Control(worker=self.control_worker, directory=self.directory, publish=self._publish_signed,
-                               stats=self.stats, timing=self.config.timing)
+                               broadcast=self._publish_broadcast, stats=self.stats, timing=self.config.timing)
         self._accepting = True
         self._refusing = False
         self._lookups: dict[str, list[aiomqtt.Message]] = {}
@@ -225,6 +225,22 @@ class Gateway:
                                       retain=name in protocol.RETAINED)
         if info.rc != paho_mqtt.MQTT_ERR_SUCCESS:  # not connected, or MAX_PUBLISHING queued already
             logger.debug("publish of %s to %s failed: %s", name, device.device_id, paho_mqtt.error_string(info.rc))
+            return False
+        return True
+
+    def _publish_broadcast(self, area_id: int, name: str, body: dict) -> bool:
+        """Sign a broadcast with the platform's Ed25519 key and publish it to the area's
+        topic: the broker fans it out to every device subscribed under that area."""
+        client = self.client
+        if client is None:
+            return False
+        from shequ.core.signing import platform_private_key
+
+        payload = protocol.broadcast_encode(area_id=area_id, name=name, body=body, private_key=platform_private_key())
+        info = client._client.publish(protocol.broadcast_topic(area_id, name), payload,
+                                      qos=protocol.BROADCAST_MESSAGES[name])
+        if info.rc != paho_mqtt.MQTT_ERR_SUCCESS:
+            logger.debug("broadcast of %s to area %s failed: %s", name, area_id, paho_mqtt.error_string(info.rc))
             return False
         return True
 

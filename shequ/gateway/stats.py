@@ -22,6 +22,7 @@ class GatewayStats:
     heartbeats: int = 0
     acks: int = 0
     syncs_sent: int = 0
+    outbound_sent: int = 0
     states_sent: int = 0
     connects: int = 0
 

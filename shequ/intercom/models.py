@@ -37,7 +37,6 @@ class IntercomCall(models.Model):
                                     related_name="+", verbose_name=_("开门人"))
     # the "open" command for the gateway to publish; empty once sent (cmd_sent_at)
     unlock_cmd_id = models.CharField(max_length=64, blank=True)
-    unlock_cmd_sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("对讲呼叫")

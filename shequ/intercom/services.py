@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -13,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from shequ.access.models import AccessEvent, Device, DeviceKind
+from shequ.access.services.outbound import outbound_command
 from shequ.accounts.audit import Actor, audit_append
 from shequ.accounts.roles import Role
 from shequ.accounts.scope import _grants
@@ -141,6 +141,10 @@ def call_end(*, call: IntercomCall) -> IntercomCall:
     return call
 
 
+#: seconds the door stays unlocked after a remote "open"
+UNLOCK_SECONDS = 5
+
+
 @transaction.atomic
 def call_unlock(*, call: IntercomCall, actor: Actor) -> AccessEvent:
     """Open the calling door: recorded as an access event, audited, and queued as an "open" command."""
@@ -152,7 +156,8 @@ def call_unlock(*, call: IntercomCall, actor: Actor) -> AccessEvent:
     now = timezone.now()
     call.unlocked_at = now
     call.unlocked_by = actor.user
-    call.unlock_cmd_id = uuid.uuid4().hex
+    # the gateway publishes it to the door within a poll; a command not out in time is dropped
+    call.unlock_cmd_id = outbound_command(device=call.caller_device, cmd="open", params={"seconds": UNLOCK_SECONDS})
     call.save(update_fields=["unlocked_at", "unlocked_by", "unlock_cmd_id"])
     event = AccessEvent.objects.create(
         device=call.caller_device, event_id=f"intercom-{call.pk}-{call.unlock_cmd_id[:8]}",

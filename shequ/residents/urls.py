@@ -1,5 +1,10 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from shequ.residents.views import home
 
 app_name = "residents"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", home.home, name="home"),
+    path("profile/", home.profile, name="profile"),
+]

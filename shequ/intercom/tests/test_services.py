@@ -27,6 +27,19 @@ def test_it_records_the_opener_of_a_remote_unlock(door, resident_user, tree):
     assert stored.payload["opened_by"] == resident_user.pk
 
 
+def test_a_remote_unlock_queues_an_open_command_for_the_calling_door(door, resident_user):
+    from shequ.access.models import Outbound
+
+    call = services.call_start(device=door, house_number="0301")
+    services.call_answer(call=call, actor=_actor(resident_user))
+    services.call_unlock(call=call, actor=_actor(resident_user))
+    call.refresh_from_db()
+
+    queued = Outbound.objects.get()
+    assert queued.device == door and queued.name == "cmd"
+    assert queued.body == {"cmd": "open", "cmd_id": call.unlock_cmd_id, "seconds": services.UNLOCK_SECONDS}
+
+
 def test_it_rejects_an_unknown_house_number(door):
     with pytest.raises(ValidationError):
         services.call_start(device=door, house_number="9999")
