@@ -241,6 +241,7 @@ def grant_role(*, actor: Actor, user: User, role: str, area) -> RoleGrant:
         if created:
             audit_append(actor=actor, action="grant.created", obj=grant, area_path=area.path,
                          detail={"role": role, "user": user.pk, "username": user.get_username()})
+            _doors_follow(user)
     forget_grants(user)
     return grant
 
@@ -256,7 +257,17 @@ def revoke_grant(*, actor: Actor, grant: RoleGrant) -> None:
         grant.save(update_fields=["revoked_at"])
         audit_append(actor=actor, action="grant.revoked", obj=grant, area_path=grant.area.path,
                      detail={"role": grant.role, "user": grant.user_id, "username": grant.user.get_username()})
+        _doors_follow(grant.user)
     forget_grants(grant.user)
+
+
+def _doors_follow(user: User) -> None:
+    """Staff roles open doors (access rules by role): the doors' lists change in the same
+    transaction as the grant, so a revoked guard is refused from the next sync on."""
+    if user.person_id is not None:
+        from shequ.access.services import access_person_changed  # access builds on accounts, not the reverse
+
+        access_person_changed(person_ids=[user.person_id])
 
 
 def user_save(*, actor: Actor, user: User, created: bool, changed_fields: Iterable[str] = ()) -> User:

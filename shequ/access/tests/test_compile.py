@@ -203,3 +203,37 @@ def test_it_gives_every_change_a_higher_version(doors, resident):
     v1 = current_version()
     credential_revoke(actor=SYSTEM, credential=issued.credential)
     assert current_version() > v1
+
+
+def _on_door(device, person) -> bool:
+    return DeviceEntry.objects.filter(device=device, kind="p", ref_id=person.pk, deleted=False).exists()
+
+
+def test_a_role_granted_or_revoked_reaches_the_stored_door_list_at_once(tree, doors):
+    from shequ.accounts.services import grant_role, revoke_grant
+
+    person = PersonFactory(area=tree.community_a)
+    credential_issue(actor=SYSTEM, person=person, kind="card", value="0000CAFE")
+    user = User.objects.create_user(username="new_guard", password="Correct-Horse-9", person=person)
+    access_rule_create(actor=SYSTEM, area=tree.complex_a, role="guard")
+
+    grant = grant_role(actor=SYSTEM, user=user, role="guard", area=tree.complex_a)
+    assert _on_door(doors.gate_a, person)
+
+    revoke_grant(actor=SYSTEM, grant=grant)
+    assert not _on_door(doors.gate_a, person)
+
+
+def test_an_ended_property_membership_leaves_the_stored_door_list_at_once(tree, doors):
+    from shequ.registry.services import organization_member_end
+
+    company = organization_create(actor=SYSTEM, name="长庆物业", kind=Organization.Kind.PROPERTY_COMPANY,
+                                  area=tree.complex_a, uscc=None)
+    access_rule_create(actor=SYSTEM, area=tree.complex_a, role="property_member")
+    worker = PersonFactory(area=tree.community_a)
+    credential_issue(actor=SYSTEM, person=worker, kind="card", value="00C0FFEF")
+    member = organization_member_add(actor=SYSTEM, organization=company, person=worker, role="保洁")
+    assert _on_door(doors.unit_door_a, worker)
+
+    organization_member_end(actor=SYSTEM, member=member, end_date=timezone.localdate() - timedelta(days=1))
+    assert not _on_door(doors.unit_door_a, worker)

@@ -47,7 +47,9 @@ def organization_member_add(*, actor: Actor, organization: Organization, person:
     require_change(actor, organization.area)
     member = OrganizationMember(organization=organization, person=person, role=role, is_contact=is_contact,
                                 start_date=start_date)
-    return audited_save(actor, member, None)
+    member = audited_save(actor, member, None)
+    _doors_follow(member)
+    return member
 
 
 @transaction.atomic
@@ -55,4 +57,14 @@ def organization_member_end(*, actor: Actor, member: OrganizationMember, end_dat
     require_change(actor, member.organization.area)
     before = snapshot(member)
     member.end_date = end_date
-    return audited_save(actor, member, before)
+    member = audited_save(actor, member, before)
+    _doors_follow(member)
+    return member
+
+
+def _doors_follow(member: OrganizationMember) -> None:
+    """Property-company staff open doors by access rule: their doors follow the membership
+    in the same transaction (the nightly ``access_sweep`` catches start/end dates)."""
+    from shequ.access.services import access_person_changed
+
+    access_person_changed(person_ids=[member.person_id])
