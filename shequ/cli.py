@@ -273,6 +273,18 @@ def cases(args: argparse.Namespace) -> int:
     return delegate(commands[args.action], *args.rest)
 
 
+@command("tick", "运行一遍所有定时任务（报警升级、通知定时发布、访客逾时、信箱提醒、诉求逾期等）；"
+                 "网关已在运行时不需要")
+def tick(args: argparse.Namespace) -> int:
+    setup_django()
+    from shequ.core.jobs import jobs_run_all
+
+    results = jobs_run_all()
+    for name, ok in results.items():
+        print(f"{'ok  ' if ok else 'FAIL'} {name}")
+    return 0 if all(results.values()) else 1
+
+
 @command(
     "gateway", "门禁网关：在 MQTT 代理和数据库之间收存设备事件、心跳，下发同步",
     arg("--broker-host", default="127.0.0.1", help="MQTT 代理地址（默认 127.0.0.1）"),

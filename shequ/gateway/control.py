@@ -43,6 +43,8 @@ class ControlTiming:
     sync_poll: float = 1.0
     sync_resend: float = 30.0
     offline_check: float = 15.0
+    #: run the platform's periodic jobs (shequ.core.jobs) from this gateway
+    jobs: bool = True
     directory_refresh: float = 60.0
     stats_log: float = 60.0
 
@@ -78,6 +80,9 @@ class Control:
         self._due = {"beats": now, "poll": now, "offline": now + timing.offline_check,
                      "refresh": now + timing.directory_refresh, "stats": now + timing.stats_log}
         self._last_stats: dict[str, int] = {}
+        from shequ.core.jobs import JobClock
+
+        self._jobs = JobClock(clock=clock) if timing.jobs else None
 
     # --- called on the event loop by the message dispatcher ------------------------------------------------------
 
@@ -157,6 +162,11 @@ class Control:
         if now >= self._due["refresh"]:
             self.directory.replace(await self.worker.run(devices_load))
             self._due["refresh"] = now + self.timing.directory_refresh
+        if self._jobs is not None:
+            from shequ.core.jobs import job_run
+
+            for job in self._jobs.due():
+                await self.worker.run(job_run, job)  # logs its own failures: one broken job stops nothing
 
     async def _apply_acks(self) -> None:
         acks = list(self._acks)

@@ -76,7 +76,7 @@ def fast_config(spec: BrokerSpec, **overrides) -> GatewayConfig:
     values = dict(
         broker_host=spec.host, broker_port=spec.port, client_id=f"gwtest-{uuid.uuid4().hex[:10]}",
         batch_delay=0.02, reconnect_min=0.05, reconnect_max=0.5, drain_seconds=5.0, mqtt_timeout=3.0, keepalive=5,
-        timing=ControlTiming(heartbeat_flush=0.1, sync_poll=0.1, sync_resend=2.0, offline_check=3600,
+        timing=ControlTiming(heartbeat_flush=0.1, sync_poll=0.1, sync_resend=2.0, offline_check=3600, jobs=False,
                              directory_refresh=3600, stats_log=3600),
     )
     values.update(overrides)

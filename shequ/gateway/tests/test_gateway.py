@@ -283,7 +283,7 @@ def test_it_raises_a_fault_for_a_device_gone_silent(broker, devices):
     silent, fine = list(devices)[:2]
     Device.objects.filter(device_id=silent).update(last_heartbeat_at=timezone.now() - timedelta(hours=1))
     Device.objects.filter(device_id=fine).update(last_heartbeat_at=timezone.now())
-    timing = ControlTiming(heartbeat_flush=0.1, sync_poll=0.1, offline_check=0.1, directory_refresh=3600)
+    timing = ControlTiming(heartbeat_flush=0.1, sync_poll=0.1, offline_check=0.1, directory_refresh=3600, jobs=False)
 
     async def scenario():
         async with broker.running():
