@@ -34,6 +34,9 @@ BENCHMARKS = [
     ("ingest.py", "ingest_bench", []),
     ("gate_decision.py", None, []),  # on-device pipeline: no database
     ("alarm_latency.py", "alarm_bench", []),
+    ("alarm_fanout.py", "alarm_bench", []),
+    ("pass_verify.py", None, []),  # at the edge: no database
+    ("notice_fanout.py", "notice_bench", []),
 ]
 
 
