@@ -56,7 +56,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 KINDS = [("pass", 0.85), ("refused", 0.098), ("plate", 0.05), ("forced", 0.001), ("held_open", 0.001)]
 COLUMNS = ("device_id", "event_id", "kind", "occurred_at", "received_at", "credential_kind", "person_id", "plate",
-           "direction", "reason", "payload")
+           "direction", "reason", "pass_id", "payload")
 
 
 def parse_args() -> argparse.Namespace:
@@ -168,7 +168,7 @@ def make_events(devices: list[tuple[int, str, str]], total: int, seed: int = 7) 
         events[device_id].append(event)
         rows.append((pk, event["event_id"], kind, datetime.fromisoformat(event["occurred_at"]), received,
                      event["credential_kind"], event["person_id"], event["plate"], event["direction"],
-                     event["reason"], "{}"))
+                     event["reason"], "", "{}"))
     return Plan(devices, events, rows, total)
 
 

@@ -13,6 +13,7 @@ from ninja import NinjaAPI, Swagger
 
 from shequ.core import api_errors
 from shequ.exchange.auth import API_AUTH
+from shequ.notices.api import router as notices_router
 from shequ.registry.api import ROUTERS as REGISTRY_ROUTERS
 
 DESCRIPTION = """\
@@ -38,3 +39,4 @@ api_errors.install(api)
 
 for prefix, router in REGISTRY_ROUTERS:
     api.add_router(prefix, router)
+api.add_router("/notices", notices_router)

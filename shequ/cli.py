@@ -300,6 +300,17 @@ def gateway(args: argparse.Namespace) -> int:
                        embedded_broker=args.embedded_broker, client_id=args.client_id)
 
 
+@command(
+    "terminals", "室内/室外终端工具：simulate 模拟大量终端（通知接收、一键报警，详见 shequ terminals simulate --help）",
+    arg("action", choices=["simulate"], help="simulate"),
+    arg("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS),
+)
+def terminals(args: argparse.Namespace) -> int:
+    from shequ.terminals.sim import main as simulate
+
+    return simulate(args.rest)
+
+
 @command("totp", "显示某个账户当前的6位动态验证码（演示用的运维工具）", arg("username", help="用户名"))
 def totp(args: argparse.Namespace) -> int:
     import pyotp

@@ -1,10 +1,14 @@
-"""The guard-room console's WebSocket: a read-only push channel.
+"""The consoles' WebSockets: read-only push channels.
 
-Connecting needs a logged-in user past the second factor who may watch alarms
-somewhere (``alarms.view``). The console joins the groups of its user's areas,
-receives a snapshot (open alarms, latest events) and then every change as it
-happens. Acknowledging and closing go through ordinary POSTs (CSRF, audit with
-the client's address), never through this socket.
+The guard-room console (:class:`ConsoleConsumer`) needs a logged-in user past the
+second factor who may watch alarms somewhere (``alarms.view``); the community
+police console (:class:`PoliceConsoleConsumer`) needs ``alarms.police``; the
+street console (:class:`StreetConsoleConsumer`) ``alarms.view``. A console joins
+the groups of its user's areas, receives a snapshot (open alarms, and latest
+events in the guard room) and then every change as it happens, filtered to what
+its kind of console shows (``selectors.ConsoleMode``). Acknowledging, dispatching
+and closing go through ordinary POSTs (CSRF, audit with the client's address),
+never through this socket.
 
 Close codes before the handshake completes: 4401 not logged in, 4403 no second
 factor or no right to watch alarms.
@@ -51,6 +55,7 @@ def _fresh_user(user):
 
 
 class ConsoleConsumer(AsyncJsonWebsocketConsumer):
+    mode: selectors.ConsoleMode = selectors.GUARD
     groups_joined: list[str]
     paths: list[str]
 
@@ -79,15 +84,15 @@ class ConsoleConsumer(AsyncJsonWebsocketConsumer):
         if user is None:
             return False
         self.user = user
-        self.paths = selectors.console_paths(user=user)
-        self.groups_joined = selectors.console_groups(user=user) if self.paths else []
+        self.paths = selectors.console_paths(user=user, capability=self.mode.capability)
+        self.groups_joined = selectors.console_groups(user=user, capability=self.mode.capability) if self.paths else []
         return bool(self.paths)
 
     def _snapshot(self) -> tuple[dict, Cursor]:
         # the cursor first: anything stored after it reaches the console by a push or the catch-up
         cursor = Cursor(alarms_since=timezone.now(),
                         event_pk=AccessEvent.objects.aggregate(top=Max("pk"))["top"] or 0)
-        return selectors.console_snapshot(user=self.user), cursor
+        return selectors.console_snapshot(user=self.user, mode=self.mode), cursor
 
     async def disconnect(self, code: int) -> None:
         if self.housekeeping is not None:
@@ -104,8 +109,13 @@ class ConsoleConsumer(AsyncJsonWebsocketConsumer):
         return any(path.startswith(granted) for granted in self.paths)
 
     async def console_push(self, event: dict) -> None:
-        """A group message from :mod:`shequ.alarms.broadcast`, filtered to the user's grants."""
-        items = [item for item in event["items"] if self._visible(item["area_path"])]
+        """A group message from :mod:`shequ.alarms.broadcast`, filtered to the user's grants
+        and to what this console shows."""
+        kind = event["kind"]
+        if kind == "events" and not self.mode.events:
+            return
+        shows = self.mode.shows if kind == "alarms" else _always
+        items = [item for item in event["items"] if self._visible(item["area_path"]) and shows(item)]
         if items:
             await self.send_json({"type": event["kind"], "items": items})
 
@@ -138,18 +148,37 @@ class ConsoleConsumer(AsyncJsonWebsocketConsumer):
 
     def _still_allowed(self) -> bool:
         user = _fresh_user(self.user)
-        return user is not None and selectors.console_paths(user=user) == self.paths
+        return user is not None and selectors.console_paths(user=user, capability=self.mode.capability) == self.paths
 
     def _rows_after(self, cursor: Cursor) -> tuple[list[dict], list[dict]]:
         """Alarms changed and events stored since the last look, minus what was already sent."""
         now = timezone.now()
-        changed = selectors.alarm_list(user=self.user).filter(updated_at__gt=cursor.alarms_since - CATCHUP_OVERLAP)
+        changed = selectors.alarm_list(user=self.user, mode=self.mode).filter(
+            updated_at__gt=cursor.alarms_since - CATCHUP_OVERLAP)
         alarms = [item for item in payloads.alarm_items(changed[:CATCHUP_LIMIT]) if cursor.is_new_alarm(item)]
         cursor.alarms_since = now
+        if not self.mode.events:
+            return alarms, []
         events = selectors.recent_events(user=self.user, limit=CATCHUP_LIMIT, after_pk=cursor.event_pk)
         if events:
             cursor.event_pk = max(event.pk for event in events)
         return alarms, list(reversed(selectors.event_items(events)))
+
+
+class PoliceConsoleConsumer(ConsoleConsumer):
+    """The community police console: SOS alarms and alarms escalated to the police."""
+
+    mode = selectors.POLICE
+
+
+class StreetConsoleConsumer(ConsoleConsumer):
+    """The street console: alarms escalated to the street."""
+
+    mode = selectors.STREET
+
+
+def _always(item: dict) -> bool:
+    return True
 
 
 @dataclass

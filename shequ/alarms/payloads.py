@@ -15,6 +15,9 @@ from shequ.access.models import AccessEvent, Device
 from shequ.alarms.models import Alarm
 from shequ.registry.selectors import address_labels
 
+#: what to select with alarms before building their items (no query per alarm)
+ALARM_RELATED = ("area", "device", "acknowledged_by", "dispatched_by", "on_scene_by", "closed_by")
+
 
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
@@ -34,6 +37,8 @@ def alarm_item(alarm: Alarm, place: str = "") -> dict:
         "area_path": alarm.area.path,
         "place": place or alarm.area.name,
         "device": alarm.device.name if alarm.device_id else "",
+        "source": alarm.source,
+        "reporter_phone": alarm.reporter_phone_masked,
         "detail": alarm.detail,
         "occurred_at": _iso(alarm.occurred_at),
         "last_occurred_at": _iso(alarm.last_occurred_at),
@@ -41,15 +46,23 @@ def alarm_item(alarm: Alarm, place: str = "") -> dict:
         "raised_at": _iso(alarm.raised_at),
         "acknowledged_at": _iso(alarm.acknowledged_at),
         "acknowledged_by": _who(alarm.acknowledged_by),
+        "dispatched_at": _iso(alarm.dispatched_at),
+        "dispatched_by": _who(alarm.dispatched_by),
+        "on_scene_at": _iso(alarm.on_scene_at),
+        "on_scene_by": _who(alarm.on_scene_by),
         "closed_at": _iso(alarm.closed_at),
         "closed_by": _who(alarm.closed_by),
+        "escalation_level": alarm.escalation_level,
+        "escalated_police_at": _iso(alarm.escalated_police_at),
+        "escalated_street_at": _iso(alarm.escalated_street_at),
+        "police_status": alarm.police_status,
         "url": reverse("alarms:alarm_detail", args=[alarm.pk]),
     }
 
 
 def alarm_items(alarms: Iterable[Alarm]) -> list[dict]:
-    """Alarms with their place labels (one query for all of them); select_related
-    area, device, acknowledged_by and closed_by beforehand."""
+    """Alarms with their place labels (one query for all of them); select the
+    relations of :data:`ALARM_RELATED` beforehand."""
     alarms = list(alarms)
     labels = address_labels([alarm.area for alarm in alarms])
     return [alarm_item(alarm, labels.get(alarm.area_id, "")) for alarm in alarms]

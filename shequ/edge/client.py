@@ -57,6 +57,8 @@ class EdgeClient:
         self.device_id = device_id
         self.secret = secret
         self.store = store
+        # the store learns its door: visitor passes are checked against the doors they name
+        store.device_bind(device_id)
         self.door = door
         self.config = config or ClientConfig()
         self.clock = clock

@@ -6,6 +6,11 @@ door's list, and one of their grants holds now (its validity and weekly windows,
 docs/mqtt.md "Deciding at the door"). Everything is checked against the door's
 clock, so a lease end or an expiring card takes effect on time while the
 platform is unreachable. Refusals carry a short reason for the guard room.
+
+A QR text starting ``SQP1.`` is a visitor pass (``shequ.visitors.token``): no
+credential list is consulted; the platform's signature, the pass's window and
+doors, this door's own count of its uses and the revoked passes of the last sync
+decide.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from datetime import UTC, datetime
 from shequ.access import protocol
 from shequ.edge.face.gallery import Match
 from shequ.edge.store import EdgeStore, normalise_plate, within
+from shequ.visitors.token import is_pass_token, token_verify
 
 #: Unit-vector distance at or under which a face matches (dlib's raw scale: about 0.48).
 #: Chosen from measured impostor distances, docs/edge.md "Face match threshold".
@@ -34,6 +40,8 @@ class Decision:
     person_id: int | None = None
     reason: str = ""
     plate: str = ""
+    #: the visitor pass presented (credential_kind "pass"), allowed or not
+    pass_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -51,6 +59,8 @@ def decide_credential(store: EdgeStore, kind: str, value: str, *, key: bytes | N
     """A presented card number, PIN or QR token."""
     if kind not in DIGESTED_KINDS:
         raise ValueError(f"not a digested credential kind: {kind!r}")
+    if kind == "qr" and is_pass_token(value):
+        return decide_pass(store, value, now=now)
     if key is None:
         return Decision(False, kind, reason="no_key")  # never synced: nothing to compare with
     try:
@@ -61,6 +71,23 @@ def decide_credential(store: EdgeStore, kind: str, value: str, *, key: bytes | N
     if not rows:
         return Decision(False, kind, reason="revoked" if store.is_revoked(kind, digest) else "unknown")
     return _first_allowed(store, rows, kind, _now(now))
+
+
+def decide_pass(store: EdgeStore, token: str, *, now: datetime | None = None) -> Decision:
+    """A visitor pass read from a QR code: signed by the platform, inside its window,
+    naming this door, not revoked, and used here fewer times than it allows."""
+    public_key = store.platform_key
+    if public_key is None:
+        return Decision(False, "pass", reason="no_key")  # never had a full snapshot: cannot check a signature
+    verdict = token_verify(token, public_key, device_id=store.device_id, now=_now(now))
+    if not verdict.ok:
+        return Decision(False, "pass", reason=verdict.reason, pass_id=verdict.pass_id)
+    payload = verdict.payload
+    if store.pass_is_revoked(payload.pass_id):
+        return Decision(False, "pass", reason="revoked", pass_id=payload.pass_id)
+    if store.pass_uses(payload.pass_id) >= payload.max_entries:
+        return Decision(False, "pass", reason="exhausted", pass_id=payload.pass_id)
+    return Decision(True, "pass", pass_id=payload.pass_id)
 
 
 def decide_plate(store: EdgeStore, text: str, *, now: datetime | None = None) -> Decision:

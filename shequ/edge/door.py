@@ -122,7 +122,8 @@ class Door:
         else:
             kind = "refused"
         self.store.event_add(kind, credential_kind=decision.credential_kind, person_id=decision.person_id,
-                             plate=decision.plate, direction=self.direction, reason=decision.reason)
+                             plate=decision.plate, direction=self.direction, reason=decision.reason,
+                             pass_id=decision.pass_id)
         _lap(timings, "record", mark)
         self.on_event()
 

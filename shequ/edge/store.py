@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from shequ.access import protocol
+from shequ.core import signing
 from shequ.edge.face.gallery import Gallery
 from shequ.edge.face.pipeline import DIMENSIONS, normalise
 
@@ -35,6 +36,9 @@ logger = logging.getLogger(__name__)
 REVOCATIONS_KEPT = 20_000
 #: how long a command id is remembered against replays (docs/mqtt.md: 10 minutes)
 COMMAND_MEMORY_SECONDS = 600
+#: a pass's local use count is forgotten this long after its last use; the platform
+#: issues passes for at most 30 days, so the count outlives every pass it counts
+PASS_USES_KEPT_SECONDS = 40 * 86400
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -56,6 +60,10 @@ CREATE TABLE IF NOT EXISTS face_deletions (template_id INTEGER PRIMARY KEY);
 CREATE TABLE IF NOT EXISTS outbox (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, event_id TEXT NOT NULL UNIQUE, body TEXT NOT NULL, sent_at REAL);
 CREATE TABLE IF NOT EXISTS seen_commands (cmd_id TEXT PRIMARY KEY, seen_at REAL NOT NULL);
+-- visitor passes to refuse although their signature is good (revoked, or used up across doors)
+CREATE TABLE IF NOT EXISTS revoked_passes (pass_id TEXT PRIMARY KEY, until REAL NOT NULL);
+-- entries through this door per visitor pass, counted here so the limit holds offline
+CREATE TABLE IF NOT EXISTS pass_uses (pass_id TEXT PRIMARY KEY, uses INTEGER NOT NULL, last_at REAL NOT NULL);
 """
 
 
@@ -118,6 +126,7 @@ class EdgeStore:
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.executescript(_SCHEMA)
         self._credential_key: bytes | None = None
+        self._platform_key: str | None = None
         with self._tx():
             if self._meta("store_id") is None:
                 # event ids carry the store's own id: a replaced or wiped SQLite file
@@ -126,6 +135,7 @@ class EdgeStore:
                 self._set_meta("event_seq", "0")
                 self._set_meta("synced_version", "0")
         self.store_id = self._meta("store_id")
+        self.device_id = self._meta("device_id") or ""
 
     def close(self) -> None:
         self._db.close()
@@ -171,6 +181,20 @@ class EdgeStore:
                 self._credential_key = protocol.unseal(secret, protocol.CREDENTIAL_KEY_PURPOSE, sealed)
         return self._credential_key
 
+    def device_bind(self, device_id: str) -> None:
+        """Record the door this store belongs to: a visitor pass names the doors it opens."""
+        if device_id != self.device_id:
+            with self._tx():
+                self._set_meta("device_id", device_id)
+            self.device_id = device_id
+
+    @property
+    def platform_key(self) -> str | None:
+        """The platform's Ed25519 public key (visitor passes), None before a full snapshot carried it."""
+        if self._platform_key is None:
+            self._platform_key = self._meta("platform_key") or None
+        return self._platform_key
+
     def sync_apply(self, sync: protocol.Sync, *, secret: str) -> SyncOutcome:
         """Apply a parsed ``sync`` in one transaction (docs/mqtt.md, "Applying")."""
         current = self.synced_version
@@ -180,6 +204,11 @@ class EdgeStore:
             return SyncOutcome("gap", current)
         if sync.credential_key:
             protocol.unseal(secret, protocol.CREDENTIAL_KEY_PURPOSE, sync.credential_key)  # refuse a bad one now
+        if sync.platform_key:
+            try:
+                signing.public_key_load(sync.platform_key)
+            except ValueError as error:
+                raise protocol.ProtocolError(f"sync carries a bad platform key: {error}", "body") from error
         faces, skipped = self._unseal_faces(sync.upserts.faces, secret)
         removed_faces: set[int] = set(sync.deletes.faces)
         with self._tx() as db:
@@ -191,6 +220,7 @@ class EdgeStore:
                 db.execute("DELETE FROM people")
                 db.execute("DELETE FROM credentials")
                 db.execute("DELETE FROM faces")
+                db.execute("DELETE FROM revoked_passes")
             db.executemany("INSERT OR REPLACE INTO people (person_id, grants) VALUES (?, ?)",
                            [(p.person_id, json.dumps([g.model_dump(mode="json") for g in p.grants]))
                             for p in sync.upserts.people])
@@ -213,13 +243,27 @@ class EdgeStore:
             db.executemany("DELETE FROM faces WHERE template_id = ?", [(i,) for i in removed_faces])
             db.executemany("INSERT OR IGNORE INTO face_deletions (template_id) VALUES (?)",
                            [(i,) for i in removed_faces])
+            self._passes_apply(db, sync)
             self._set_meta("synced_version", str(sync.version))
             self._set_meta("tz", sync.tz)
+            if sync.platform_key:
+                self._set_meta("platform_key", sync.platform_key)
+                self._platform_key = None
             if sync.credential_key:
                 self._set_meta("credential_key", sync.credential_key)
                 self._credential_key = None
         return SyncOutcome("applied", sync.version, faces_changed=bool(faces or removed_faces or sync.full),
                            skipped_faces=skipped)
+
+    @staticmethod
+    def _passes_apply(db: sqlite3.Connection, sync: protocol.Sync) -> None:
+        db.executemany("INSERT OR REPLACE INTO revoked_passes (pass_id, until) VALUES (?, ?)",
+                       [(entry.pass_id, entry.until.timestamp()) for entry in sync.upserts.revoked_passes])
+        db.executemany("DELETE FROM revoked_passes WHERE pass_id = ?", [(i,) for i in sync.deletes.revoked_passes])
+        now = time.time()
+        # a pass past its end is refused by its own window: neither list needs it any more
+        db.execute("DELETE FROM revoked_passes WHERE until <= ?", (now,))
+        db.execute("DELETE FROM pass_uses WHERE last_at < ?", (now - PASS_USES_KEPT_SECONDS,))
 
     def _unseal_faces(self, entries: Iterable[protocol.FaceEntry], secret: str) -> tuple[list[tuple], list[int]]:
         rows, skipped = [], []
@@ -263,6 +307,14 @@ class EdgeStore:
         return self._db.execute("SELECT 1 FROM revocations WHERE kind = ? AND value = ?",
                                 (kind, value)).fetchone() is not None
 
+    def pass_is_revoked(self, pass_id: str) -> bool:
+        return self._db.execute("SELECT 1 FROM revoked_passes WHERE pass_id = ?", (pass_id,)).fetchone() is not None
+
+    def pass_uses(self, pass_id: str) -> int:
+        """Entries through this door with the visitor pass ``pass_id`` so far."""
+        row = self._db.execute("SELECT uses FROM pass_uses WHERE pass_id = ?", (pass_id,)).fetchone()
+        return row[0] if row else 0
+
     def person(self, person_id: int) -> protocol.PersonEntry | None:
         row = self._db.execute("SELECT grants FROM people WHERE person_id = ?", (person_id,)).fetchone()
         if row is None:
@@ -298,15 +350,23 @@ class EdgeStore:
     # ---------------------------------------------------------------- outbox
 
     def event_add(self, kind: str, *, credential_kind: str = "", person_id: int | None = None, plate: str = "",
-                  direction: str = "", reason: str = "", at: datetime | None = None) -> dict:
-        """Record an event in the outbox (one transaction) and return it."""
+                  direction: str = "", reason: str = "", pass_id: str = "", at: datetime | None = None) -> dict:
+        """Record an event in the outbox (one transaction) and return it. A visitor pass
+        let through counts one use of it here, in the same transaction as its event."""
+        moment = at or datetime.now(UTC)
         with self._tx() as db:
             seq = int(self._meta("event_seq") or 0) + 1
             self._set_meta("event_seq", str(seq))
             event = {"event_id": f"{self.store_id}-{seq}", "kind": kind,
-                     "occurred_at": protocol.timestamp(at or datetime.now(UTC)),
+                     "occurred_at": protocol.timestamp(moment),
                      "credential_kind": credential_kind, "person_id": person_id, "plate": plate[:10],
                      "direction": direction, "reason": reason[:40]}
+            if pass_id:
+                event["pass_id"] = pass_id[:40]
+                if kind == "pass":
+                    db.execute("INSERT INTO pass_uses (pass_id, uses, last_at) VALUES (?, 1, ?) ON CONFLICT (pass_id) "
+                               "DO UPDATE SET uses = uses + 1, last_at = excluded.last_at",
+                               (pass_id, moment.timestamp()))
             db.execute("INSERT INTO outbox (event_id, body) VALUES (?, ?)", (event["event_id"], json.dumps(event)))
         return event
 

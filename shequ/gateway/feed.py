@@ -40,17 +40,25 @@ class ConsoleFeed:
             return
         # an edge emptying its outbox after an outage sends history, not news
         cutoff = timezone.now() - self.live_window
+        latest_of: dict[int, deque[StoredEvent]] = {}  # device pk -> its group's latest, looked up once a call
         for event in stored:
-            if event.row.occurred_at >= cutoff:
-                device = self.directory.get_by_pk(event.row.device_pk)
-                group = device.console_group if device is not None and device.console_group is not None else (
-                    "device", event.row.device_pk)
-                latest = self._latest.get(group)
+            row = event.row
+            if row.occurred_at >= cutoff:
+                latest = latest_of.get(row.device_pk)
                 if latest is None:
-                    latest = self._latest[group] = deque(maxlen=self.per_group)
+                    latest = latest_of[row.device_pk] = self._group_latest(row.device_pk)
                 latest.append(event)
         if self._latest:
             self._arrived.set()
+
+    def _group_latest(self, device_pk: int) -> deque[StoredEvent]:
+        device = self.directory.get_by_pk(device_pk)
+        group = device.console_group if device is not None and device.console_group is not None else (
+            "device", device_pk)
+        latest = self._latest.get(group)
+        if latest is None:
+            latest = self._latest[group] = deque(maxlen=self.per_group)
+        return latest
 
     async def run(self) -> None:
         while True:

@@ -12,6 +12,7 @@ to a bound, acknowledges nothing it has not stored).
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import signal
 import threading
@@ -296,16 +297,17 @@ class Gateway:
             self._quarantine(topic, payload, error.reason)
 
     def _on_events(self, device: DeviceInfo, topic: str, envelope: protocol.Envelope) -> None:
-        parsed = protocol.events_parse(envelope.body)
+        parsed = protocol.events_parse_fields(envelope.body)
+        pk = device.pk
+        # EventFields dicts carry the optional fields only when sent; the defaults are Event's
         rows = [
-            EventRow(device.pk, event.event_id, event.kind, event.occurred_at, event.credential_kind,
-                     event.person_id, event.plate, event.direction, event.reason, event.pass_id)
+            EventRow(pk, event["event_id"], event["kind"], event["occurred_at"], event.get("credential_kind", ""),
+                     event.get("person_id"), event.get("plate", ""), event.get("direction", ""),
+                     event.get("reason", ""), event.get("pass_id", ""))
             for event in parsed.events
         ]
-        quarantined = [
-            QuarantineRow(topic, protocol.canonical_json(rejected.raw), rejected.reason) for rejected in parsed.rejected
-        ]
-        ack_ids = [event.event_id for event in parsed.events]
+        quarantined = [QuarantineRow(topic, _event_json(rejected.raw), rejected.reason) for rejected in parsed.rejected]
+        ack_ids = [row.event_id for row in rows]
         ack_ids += [rejected.event_id for rejected in parsed.rejected if rejected.event_id]
         self.stats.events_received += len(rows)
         self.stats.events_rejected += len(quarantined)
@@ -371,6 +373,14 @@ class Gateway:
         task = asyncio.create_task(coro)
         self._background.add(task)
         task.add_done_callback(self._background.discard)
+
+
+def _event_json(raw) -> bytes:
+    """A rejected event, to keep in quarantine (escaped if it holds text UTF-8 cannot carry)."""
+    try:
+        return protocol.canonical_json(raw)
+    except UnicodeEncodeError:
+        return json.dumps(raw, sort_keys=True, separators=(",", ":")).encode()
 
 
 def _database_vendor() -> str:

@@ -1,5 +1,11 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from shequ.terminals import views
 
 app_name = "terminals"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("kiosk/<slug:device_id>/", views.kiosk, name="kiosk"),
+    path("kiosk/<slug:device_id>/live/", views.kiosk_live, name="kiosk_live"),
+    path("kiosk/<slug:device_id>/sos/", views.kiosk_sos, name="kiosk_sos"),
+]

@@ -2,7 +2,7 @@
 check the actor's area rights, validate, save, audit and recompile the doors."""
 
 from shequ.access.services.compile import (
-    access_person_changed, access_recompile, access_sweep, current_version, device_access_list,
+    access_passes_changed, access_person_changed, access_recompile, access_sweep, current_version, device_access_list,
 )
 from shequ.access.services.credentials import (
     IssuedCredential, credential_issue, credential_revoke, face_devices, non_face_gaps,
@@ -23,7 +23,7 @@ from shequ.access.services.sync import (
 
 __all__ = [
     "IssuedCredential", "RULE_ROLES", "RegisteredDevice", "access_credential_key", "access_history_compact",
-    "access_person_changed", "access_recompile", "access_rule_create", "access_rule_delete", "access_rule_update",
+    "access_passes_changed", "access_person_changed", "access_recompile", "access_rule_create", "access_rule_delete", "access_rule_update",
     "access_sweep", "credential_issue", "credential_revoke", "current_version", "device_access_list",
     "device_heartbeat_record", "device_latest_version", "device_offline_fault", "device_register", "device_secret",
     "device_secret_for", "device_secret_rotate", "device_sync_applied", "device_sync_delta", "device_update",

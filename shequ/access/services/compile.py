@@ -18,6 +18,12 @@ face templates (only on devices their consent names) follow their grants. A face
 template is sent only with a non-face credential of the same person for the same
 device: every door keeps a non-face way in, whatever expired since.
 
+Visitor passes need no entry to be let through (the door checks the platform's
+signature), only to be refused: a pass revoked or used up is listed on the doors
+it names (``EntryKind.REVOKED_PASS``, from ``shequ.visitors``) until its own end.
+Those entries belong to no person; :func:`access_passes_changed` recompiles them
+alone.
+
 :func:`access_recompile` diffs that list against what each device was last given
 (``DeviceEntry``) and writes the difference under one new version. It is called
 explicitly by every service that changes an input (credentials, consents, rules,
@@ -53,6 +59,8 @@ NON_FACE_KINDS = (CredentialKind.CARD, CredentialKind.PIN, CredentialKind.QR, Cr
 _VERSION_LOCK_KEY = 0x5348_4551_4143  # "SHEQAC": pg_advisory_xact_lock key for compiled versions
 
 EntryKey = tuple[str, int]  # (EntryKind, ref_id)
+#: DeviceEntry.person_id of entries that belong to no person (refused visitor passes)
+NO_PERSON = 0
 
 
 @dataclass(frozen=True)
@@ -241,6 +249,19 @@ def _compile(devices: list[Device], person_ids: set[int] | None, now: datetime) 
                         "valid_from": iso(row["valid_from"]), "valid_until": iso(row["valid_until"]),
                     })
         compiled[device.pk] = entries
+    if person_ids is None:
+        for device_pk, entries in _refused_passes(devices, now).items():
+            compiled[device_pk].update(entries)
+    return compiled
+
+
+def _refused_passes(devices: list[Device], now: datetime) -> dict[int, dict[EntryKey, tuple]]:
+    """device pk -> the visitor passes it must refuse though their signature is good."""
+    from shequ.visitors.selectors import passes_refused_on
+
+    compiled: dict[int, dict[EntryKey, tuple]] = {device.pk: {} for device in devices}
+    for device_pk, pass_pk, pass_id, until in passes_refused_on(device_pks=list(compiled), now=now):
+        compiled[device_pk][(EntryKind.REVOKED_PASS, pass_pk)] = (NO_PERSON, {"pass_id": pass_id, "until": iso(until)})
     return compiled
 
 
@@ -258,13 +279,19 @@ def device_access_list(device: Device, at: datetime | None = None) -> dict[str, 
     at = at or timezone.now()
     targets = _target_devices([device])
     entries = _compile(targets, None, at).get(device.pk, {}) if targets else {}
-    result: dict[str, list[dict]] = {"people": [], "credentials": [], "faces": []}
+    result: dict[str, list[dict]] = {section: [] for section in ENTRY_SECTIONS.values()}
     for (kind, _ref), (_person, data) in sorted(entries.items()):
         result[ENTRY_SECTIONS[kind]].append(data)
     return result
 
 
-ENTRY_SECTIONS = {EntryKind.PERSON: "people", EntryKind.CREDENTIAL: "credentials", EntryKind.FACE: "faces"}
+ENTRY_SECTIONS = {EntryKind.PERSON: "people", EntryKind.CREDENTIAL: "credentials", EntryKind.FACE: "faces",
+                  EntryKind.REVOKED_PASS: "revoked_passes"}
+
+
+def tombstone_data(kind: str, data: dict) -> dict:
+    """What a removed entry keeps: nothing, except a refused pass its id (devices delete passes by id)."""
+    return {"pass_id": data.get("pass_id", "")} if kind == EntryKind.REVOKED_PASS else {}
 
 
 def _lock_versions() -> None:
@@ -291,11 +318,12 @@ def current_version() -> int:
 
 def access_recompile(
     *, person_ids: Iterable[int] | None = None, devices: Iterable[Device] | None = None,
-    now: datetime | None = None,
+    now: datetime | None = None, passes_only: bool = False,
 ) -> int | None:
     """Recompile the lists of ``devices`` (all door devices by default) for
-    ``person_ids`` (everyone by default) and record what changed under one new
-    version. Returns that version, or None when nothing changed."""
+    ``person_ids`` (everyone by default), or only their refused visitor passes
+    (``passes_only``), and record what changed under one new version. Returns that
+    version, or None when nothing changed."""
     now = now or timezone.now()
     people = set(person_ids) if person_ids is not None else None
     if people is not None and not people:
@@ -305,8 +333,12 @@ def access_recompile(
         targets = _target_devices(devices)
         if not targets:
             return None
-        desired = _compile(targets, people, now)
         existing = DeviceEntry.objects.filter(device__in=targets)
+        if passes_only:
+            desired = _refused_passes(targets, now)
+            existing = existing.filter(kind=EntryKind.REVOKED_PASS)
+        else:
+            desired = _compile(targets, people, now)
         if people is not None:
             existing = existing.filter(person_id__in=people)
         current: dict[tuple[int, str, int], DeviceEntry] = {
@@ -328,7 +360,7 @@ def access_recompile(
                     pushed.append((device_pk, ref_id))
         for row in current.values():
             if not row.deleted:
-                row.deleted, row.data = True, {}
+                row.deleted, row.data = True, tombstone_data(row.kind, row.data)
                 updates.append(row)
                 if row.kind == EntryKind.FACE:
                     removed.append((row.device_id, row.ref_id))
@@ -366,6 +398,12 @@ def access_person_changed(*, person_ids: Iterable[int], now: datetime | None = N
     """Something about these people changed (moved in or out, a role, a membership):
     recompile every door for them now. The registry's residence services call this."""
     return access_recompile(person_ids=list(person_ids), now=now)
+
+
+def access_passes_changed(*, devices: Iterable[Device], now: datetime | None = None) -> int | None:
+    """A visitor pass naming these doors was revoked, used up or has ended: recompile
+    their refused passes now (``shequ.visitors`` calls this)."""
+    return access_recompile(devices=list(devices), now=now, passes_only=True)
 
 
 def access_sweep(*, now: datetime | None = None) -> int | None:

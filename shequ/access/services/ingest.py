@@ -51,8 +51,9 @@ class EventRow(NamedTuple):
     pass_id: str = ""
 
 
-#: the staging table's columns, in EventRow's order
+#: the staging table's columns, in EventRow's order, and their PostgreSQL types (binary COPY sends them as such)
 _COLUMNS = tuple("device_id" if name == "device_pk" else name for name in EventRow._fields)
+_STAGE_TYPES = ("int8", "varchar", "varchar", "timestamptz", "varchar", "int8", "varchar", "varchar", "varchar", "varchar")
 
 
 class StoredEvent(NamedTuple):
@@ -93,7 +94,8 @@ def events_store(
     so one bad row never blocks the rest.
     """
     received_at = received_at or timezone.now()
-    rows = _unique(batch)
+    by_key = _unique(batch)
+    rows = list(by_key.values())
     with transaction.atomic():
         if quarantined:
             messages_quarantine(quarantined)
@@ -103,8 +105,7 @@ def events_store(
         except (IntegrityError, DataError):
             logger.warning("the database refused a batch of %d events; storing them one by one", len(rows))
             inserted = _insert_one_by_one(rows, received_at)
-        by_key = {(row.device_pk, row.event_id): row for row in rows}
-        stored = [StoredEvent(pk, by_key[(device_pk, event_id)], received_at) for pk, device_pk, event_id in inserted]
+        stored = [StoredEvent(pk, by_key[device_pk, event_id], received_at) for pk, device_pk, event_id in inserted]
         if stored and raise_alarms:
             kinds = _alarming_kinds()
             alarming = [event for event in stored if event.row.kind in kinds]
@@ -170,12 +171,12 @@ def _cut_reason(reason: str, *, truncated: bool) -> str:
     return reason[: 200 - len(suffix)] + suffix
 
 
-def _unique(batch: Sequence[EventRow]) -> list[EventRow]:
-    """The first of each (device, event id): a resend can land in the same batch as the original."""
+def _unique(batch: Sequence[EventRow]) -> dict[tuple[int, str], EventRow]:
+    """The first of each (device, event id), by that key: a resend can land in the same batch as the original."""
     seen: dict[tuple[int, str], EventRow] = {}
     for row in batch:
-        seen.setdefault((row.device_pk, row.event_id), row)
-    return list(seen.values()) if len(seen) != len(batch) else list(batch)
+        seen.setdefault(row[:2], row)
+    return seen
 
 
 def _insert(rows: list[EventRow], received_at: datetime) -> list[tuple[int, int, str]]:
@@ -206,10 +207,16 @@ def _stage_postgresql(cursor, rows: list[EventRow]) -> None:
         statements = ["; ".join(statements)]
     for statement in statements:
         cursor.execute(statement)
-    # the raw cursor bypasses Django's error translation: psycopg errors must still become django.db errors
-    with connection.wrap_database_errors, raw.copy(f"COPY {STAGE} ({', '.join(_COLUMNS)}) FROM STDIN") as copy:
-        for row in rows:
-            copy.write_row(row)
+    # the raw cursor bypasses Django's error translation: psycopg errors must still become django.db errors;
+    # binary, so neither side formats or parses text (timestamps above all): a third of the text form's CPU
+    with connection.wrap_database_errors, raw.copy(f"COPY {STAGE} ({', '.join(_COLUMNS)}) FROM STDIN (FORMAT BINARY)") as copy:
+        copy.set_types(_STAGE_TYPES)
+        try:
+            for row in rows:
+                copy.write_row(row)
+        except (OverflowError, UnicodeEncodeError) as error:
+            # what the server refuses in text form (a person id beyond bigint) the binary form refuses here
+            raise DataError(f"a value does not fit its column: {error}") from error
 
 
 def _stage_generic(cursor, rows: list[EventRow]) -> None:

@@ -59,15 +59,16 @@ def device_sync_delta(device: Device, since_version: int) -> dict:
     rows = list(rows.order_by("kind", "ref_id").values_list("kind", "ref_id", "data", "deleted"))
 
     secret = device_secret(device)
-    upserts: dict[str, list] = {"people": [], "credentials": [], "faces": []}
-    deletes: dict[str, list] = {"people": [], "credentials": [], "faces": []}
+    upserts: dict[str, list] = {section: [] for section in ENTRY_SECTIONS.values()}
+    deletes: dict[str, list] = {section: [] for section in ENTRY_SECTIONS.values()}
     face_ids = [ref for kind, ref, _data, deleted in rows if kind == EntryKind.FACE and not deleted]
     vectors = dict(FaceTemplate.objects.filter(pk__in=face_ids, deleted_at__isnull=True)
                    .values_list("pk", "template_cipher"))
     for kind, ref_id, data, deleted in rows:
         section = ENTRY_SECTIONS[kind]
         if deleted:
-            deletes[section].append(ref_id)
+            # a refused visitor pass is deleted by its pass id, the one thing the door knows it by
+            deletes[section].append(data.get("pass_id", "") if kind == EntryKind.REVOKED_PASS else ref_id)
             continue
         if kind == EntryKind.FACE:
             cipher = vectors.get(ref_id)

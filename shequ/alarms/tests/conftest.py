@@ -111,3 +111,93 @@ def building_2_a(tree):
 def forced_alarm(door_a):
     _event, alarms = ingest(door_a, "forced", reason="door contact opened")
     return alarms[0]
+
+
+@pytest.fixture
+def indoor_a(tree):
+    """The indoor terminal in house 0301 of complex A."""
+    return make_device(tree.house_a.area, "cqf-0301-indoor", "0301室内终端", kind="indoor_terminal")
+
+
+@pytest.fixture
+def lamp_post_a(tree):
+    """An outdoor terminal on a lamp post of complex A (placed at the complex)."""
+    return make_device(tree.complex_a, "cqf-lamp-7", "7号路灯杆终端", kind="outdoor_terminal")
+
+
+@pytest.fixture
+def police_b(tree):
+    return make_user("police_b", "police", tree.community_b)
+
+
+def sos_from_phone(user, area, **kwargs):
+    from shequ.accounts.audit import Actor
+    from shequ.alarms.services import sos_raise
+
+    return sos_raise(actor=Actor(user=user, via="resident"), area=area, source="resident_app", **kwargs)
+
+
+def sos_from_terminal(device, source: str | None = None, **kwargs):
+    from shequ.accounts.audit import Actor
+    from shequ.alarms.services import sos_raise
+
+    return sos_raise(actor=Actor.system(via=f"terminal:{device.device_id}"), area=kwargs.pop("area", device.area),
+                     source=source or device.kind, device=device, **kwargs)
+
+
+class LinkServer:
+    """A stand-in public-security platform: answers each POST with the next scripted
+    status (the last one repeats) and keeps what it received."""
+
+    def __init__(self, statuses: list[int]):
+        import http.server
+        import threading
+
+        self.statuses = list(statuses)
+        self.received: list[dict] = []
+        server = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802 - http.server's naming
+                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                server.received.append({"headers": dict(self.headers), "body": body, "path": self.path})
+                status = server.statuses.pop(0) if len(server.statuses) > 1 else server.statuses[0]
+                answer = (b'{"ok": true, "ref": "GA-2024-0001"}' if status < 300 else b'{"error": "busy"}')
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(answer)))
+                self.end_headers()
+                self.wfile.write(answer)
+
+            def log_message(self, *args):  # keep the test output clean
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/alarms"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        self.thread.join(5)
+
+
+@pytest.fixture
+def link_server(settings):
+    """Start a LinkServer with ``link_server(statuses)``; the link points at it, with fast retries."""
+    servers = []
+
+    def start(statuses: list[int]) -> LinkServer:
+        server = LinkServer(statuses)
+        servers.append(server)
+        settings.SHEQU_POLICE_LINK_URL = server.url
+        settings.SHEQU_POLICE_LINK_TIMEOUT = 3
+        settings.SHEQU_POLICE_LINK_MAX_ATTEMPTS = 4
+        settings.SHEQU_POLICE_LINK_BACKOFF_SECONDS = 2
+        settings.SHEQU_POLICE_LINK_BACKOFF_MAX_SECONDS = 60
+        return server
+
+    yield start
+    for server in servers:
+        server.close()

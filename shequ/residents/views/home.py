@@ -1,17 +1,59 @@
-"""Resident home and household pages."""
+"""Resident home, household, a household member, and "me"."""
 
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+import logging
+
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from shequ.residents import selectors
+from shequ.residents.views.common import resident_required
 
-@login_required
+logger = logging.getLogger(__name__)
+
+
+def _unread_notices(user) -> int | None:
+    """Unread notices, when the notices app offers the count (built alongside; optional here)."""
+    try:
+        from shequ.notices.services import unread_count_for
+    except ImportError:
+        return None
+    return unread_count_for(user)
+
+
+@resident_required
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "residents/home.html", {"nav_section": "home"})
+    return render(request, "residents/home.html", {
+        "nav_section": "home",
+        "households": selectors.households(user=request.user, houses=request.resident.houses),
+        "unread_notices": _unread_notices(request.user),
+    })
 
 
-@login_required
+@resident_required
+def household(request: HttpRequest) -> HttpResponse:
+    return render(request, "residents/household.html", {
+        "nav_section": "home",
+        "households": selectors.households(user=request.user, houses=request.resident.houses),
+    })
+
+
+@resident_required
+def member(request: HttpRequest, pk: int) -> HttpResponse:
+    residence = selectors.household_member_get(user=request.user, houses=request.resident.houses, person_id=pk)
+    if residence is None:
+        raise Http404
+    return render(request, "residents/member.html", {
+        "nav_section": "home", "residence": residence, "person": residence.person,
+        "is_me": residence.person_id == request.user.person_id,
+    })
+
+
+@resident_required
 def profile(request: HttpRequest) -> HttpResponse:
-    return render(request, "residents/home.html", {"nav_section": "me"})
+    return render(request, "residents/profile.html", {
+        "nav_section": "me",
+        "person": selectors.my_person(user=request.user),
+        "households": selectors.households(user=request.user, houses=request.resident.houses),
+    })

@@ -1,6 +1,7 @@
-/* Guard-room console: a WebSocket client that reconnects by itself, an alarm list
-   with acknowledge and close, a live list of passes and refusals, and an alarm tone
-   made with the Web Audio API (no sound file).
+/* Alarm consoles (guard room, community police, street): a WebSocket client that
+   reconnects by itself, an alarm list with the handling steps (acknowledge, dispatch,
+   on scene, close) and the police one-click link, a live list of passes and refusals
+   (guard room only), and an alarm tone made with the Web Audio API (no sound file).
 
    The server sends {"type": "snapshot", alarms, events} on every (re)connect, then
    {"type": "alarms" | "events", items}. Alarm items carry "rev": an older state of an
@@ -15,7 +16,7 @@
   var alarmList = document.getElementById("alarms");
   var noAlarms = document.getElementById("no-alarms");
   var alarmCount = document.getElementById("alarm-count");
-  var eventBody = document.getElementById("events");
+  var eventBody = document.getElementById("events");  // absent on the police and street consoles
   var noEvents = document.getElementById("no-events");
   var conn = document.getElementById("conn");
   var soundButton = document.getElementById("sound-toggle");
@@ -73,12 +74,14 @@
       alarms = {};
       alarmList.replaceChildren();
       message.alarms.forEach(function (item) { upsertAlarm(item, false); });
-      eventBody.replaceChildren();
-      eventKeys = {};
-      message.events.slice().reverse().forEach(function (item) { addEvent(item, false); });
+      if (eventBody) {
+        eventBody.replaceChildren();
+        eventKeys = {};
+        message.events.slice().reverse().forEach(function (item) { addEvent(item, false); });
+      }
     } else if (message.type === "alarms") {
       message.items.forEach(function (item) { upsertAlarm(item, true); });
-    } else if (message.type === "events") {
+    } else if (message.type === "events" && eventBody) {
       message.items.forEach(function (item) { addEvent(item, true); });
     }
     refresh();
@@ -117,31 +120,62 @@
     cards.forEach(function (card) { alarmList.appendChild(card); });
   }
 
+  // status -> the steps offered, in order (the server refuses any other)
+  var STEPS = {
+    raised: [["acknowledge", "acknowledge"]],
+    acknowledged: [["dispatch", "dispatch"], ["close", "close"]],
+    dispatched: [["on-scene", "onScene"], ["close", "close"]],
+    on_scene: [["close", "close"]]
+  };
+
   function renderAlarm(item) {
     var card = el("li", "alarm");
     card.dataset.alarmId = item.id;
     card.dataset.status = item.status;
+    card.dataset.kind = item.kind;
+    card.dataset.escalation = item.escalation_level;
     var head = el("div", "alarm-head");
     head.appendChild(el("strong", "alarm-kind", L.alarmKind[item.kind] || item.kind));
     head.appendChild(el("span", "alarm-status alarm-status-" + item.status, L.alarmStatus[item.status] || item.status));
+    if (item.escalation_level > 0) {
+      head.appendChild(el("span", "alarm-escalation level-" + item.escalation_level,
+                          L.escalation[String(item.escalation_level)]));
+    }
+    if (item.police_status) {
+      head.appendChild(el("span", "alarm-police police-" + item.police_status,
+                          UI.policeLink + "：" + (L.policeStatus[item.police_status] || item.police_status)));
+    }
     if (item.repeat_count) head.appendChild(el("span", "alarm-repeat muted small", UI.repeats.replace("%(n)s", item.repeat_count)));
     card.appendChild(head);
     card.appendChild(el("div", "alarm-place", [item.place, item.device].filter(Boolean).join(" · ")));
+    var origin = [];
+    if (item.source && item.source !== "device") origin.push(L.alarmSource[item.source] || item.source);
+    if (item.reporter_phone) origin.push(UI.reporter + " " + item.reporter_phone);
+    if (origin.length) card.appendChild(el("div", "alarm-origin small", origin.join(" · ")));
     if (item.detail) card.appendChild(el("div", "alarm-detail small", item.detail));
     var times = UI.occurred + " " + when(item.occurred_at);
     if (item.acknowledged_at) times += " · " + UI.acknowledgedBy + " " + item.acknowledged_by + " " + when(item.acknowledged_at);
+    if (item.dispatched_at) times += " · " + UI.dispatchedBy + " " + item.dispatched_by + " " + when(item.dispatched_at);
+    if (item.on_scene_at) times += " · " + UI.onSceneBy + " " + item.on_scene_by + " " + when(item.on_scene_at);
     card.appendChild(el("div", "alarm-times muted small", times));
     var actions = el("div", "alarm-actions");
-    if (cfg.canHandle && item.status === "raised") {
-      actions.appendChild(stepButton(item, "acknowledge", UI.acknowledge, null));
-    } else if (cfg.canHandle) {
-      var note = el("input");
-      note.type = "text";
-      note.name = "note";
-      note.maxLength = 500;
-      note.placeholder = UI.notePlaceholder;
-      actions.appendChild(note);
-      actions.appendChild(stepButton(item, "close", UI.close, note));
+    if (cfg.canHandle) {
+      var steps = STEPS[item.status] || [];
+      var note = null;
+      if (steps.some(function (step) { return step[0] !== "acknowledge"; })) {
+        note = el("input");
+        note.type = "text";
+        note.name = "note";
+        note.maxLength = 500;
+        note.placeholder = UI.notePlaceholder;
+        actions.appendChild(note);
+      }
+      steps.forEach(function (step) {
+        actions.appendChild(stepButton(item, step[0], UI[step[1]], step[0] === "acknowledge" ? null : note));
+      });
+    }
+    if (cfg.canForward && item.police_status !== "pending" && item.police_status !== "sent") {
+      actions.appendChild(stepButton(item, "forward", UI.forward, null));
     }
     var details = el("a", "small", UI.details);
     details.href = item.url;
@@ -151,7 +185,7 @@
   }
 
   function stepButton(item, step, label, noteInput) {
-    var button = el("button", step === "close" ? "secondary" : "", label);
+    var button = el("button", step === "close" || step === "forward" ? "secondary" : "", label);
     button.type = "button";
     button.dataset.step = step;
     button.addEventListener("click", function () { act(item.id, step, noteInput, button); });
@@ -282,7 +316,7 @@
     alarmCount.textContent = open;
     alarmCount.dataset.count = open;
     noAlarms.hidden = open > 0;
-    noEvents.hidden = eventBody.children.length > 0;
+    if (eventBody) noEvents.hidden = eventBody.children.length > 0;
     document.title = raised ? "(" + raised + ") " + baseTitle : baseTitle;
     updateSound();
   }

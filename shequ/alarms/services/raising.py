@@ -1,8 +1,6 @@
-"""Alarm writes: raise (or count a repeat), acknowledge, note, close; the bridge
-from stored device events to alarms and the live consoles; device-offline notes.
-
-Every write checks rights where a person acts, appends to the alarm's timeline,
-writes the audit log, and pushes the new state to the consoles after commit.
+"""Raising alarms: from stored device events (forced entry, door held, SOS), from an
+SOS button (a resident's phone, a terminal's kiosk page), and from the platform
+itself (a device gone silent); and the stream of ordinary events to the consoles.
 """
 
 from __future__ import annotations
@@ -12,6 +10,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -19,29 +18,33 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from shequ.access.models import AccessEvent, Device, EventKind
+from shequ.access.models import AccessEvent, Device, DeviceKind, EventKind
 from shequ.accounts.audit import Actor, audit_append
 from shequ.accounts.roles import Capability
 from shequ.accounts.scope import user_can
 from shequ.alarms import broadcast, payloads
-from shequ.alarms.models import Alarm, AlarmAction, AlarmActionKind, AlarmKind, AlarmStatus
+from shequ.alarms.models import Alarm, AlarmAction, AlarmActionKind, AlarmKind, AlarmSource, AlarmStatus
+from shequ.alarms.services.common import NOTE_MAX, gateway_actor, push
 from shequ.registry.models import Area, Person
 
 #: device events that raise an alarm, and which kind
-ALARM_OF_EVENT = {EventKind.FORCED: AlarmKind.FORCED_ENTRY, EventKind.HELD_OPEN: AlarmKind.DOOR_HELD}
+ALARM_OF_EVENT = {
+    EventKind.FORCED: AlarmKind.FORCED_ENTRY,
+    EventKind.HELD_OPEN: AlarmKind.DOOR_HELD,
+    EventKind.SOS: AlarmKind.SOS,  # a terminal's one-click alarm button
+}
 #: events already this old when stored (an edge emptying its outbox after an outage)
 #: are history for the event search, not news for the live console; alarms are raised regardless
 LIVE_WINDOW = timedelta(minutes=10)
 #: the console shows the latest events only: at most this many per message
 EVENTS_PER_MESSAGE = 50
-NOTE_MAX = 500
+DETAIL_MAX = 200
 
-#: step -> (statuses it may start from, status it leads to); issue 5 adds dispatch and on-scene
-TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
-    AlarmActionKind.ACKNOWLEDGED: (frozenset({AlarmStatus.RAISED}), AlarmStatus.ACKNOWLEDGED),
-    AlarmActionKind.CLOSED: (frozenset({AlarmStatus.ACKNOWLEDGED, AlarmStatus.DISPATCHED, AlarmStatus.ON_SCENE}),
-                             AlarmStatus.CLOSED),
-}
+#: the sources an SOS may come from, and the terminal kind each terminal source needs
+SOS_SOURCES = (AlarmSource.RESIDENT_APP, AlarmSource.INDOOR_TERMINAL, AlarmSource.OUTDOOR_TERMINAL)
+_TERMINAL_KIND = {AlarmSource.INDOOR_TERMINAL: DeviceKind.INDOOR_TERMINAL,
+                  AlarmSource.OUTDOOR_TERMINAL: DeviceKind.OUTDOOR_TERMINAL}
+_SOURCE_OF_DEVICE_KIND = {kind: source for source, kind in _TERMINAL_KIND.items()}
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,8 +65,11 @@ class EventRecord:
     reason: str = ""
 
 
-def gateway_actor() -> Actor:
-    return Actor.system(via="gateway")
+def source_of_device(device: Device | None) -> str:
+    """An alarm raised at a terminal comes from that terminal; at any other device, from a device."""
+    if device is None:
+        return AlarmSource.SYSTEM
+    return _SOURCE_OF_DEVICE_KIND.get(device.kind, AlarmSource.DEVICE)
 
 
 # --- raising ----------------------------------------------------------------------------------------------------
@@ -83,40 +89,136 @@ def alarm_raise(
         raise ValidationError({"kind": ValidationError(_("未知的报警类型。"), code="invalid")})
     with transaction.atomic():
         alarm = _create(kind=kind, area=area, device=device, event=event, detail=detail,
-                        occurred_at=occurred_at, actor=actor or gateway_actor())
-        _push([alarm])
+                        occurred_at=occurred_at, actor=actor or gateway_actor(), source=source_of_device(device))
+        push([alarm])
     return alarm
 
 
 def _create(*, kind: str, area: Area, device: Device | None, event: AccessEvent | None, detail: str,
-            occurred_at: datetime | None, actor: Actor) -> Alarm:
+            occurred_at: datetime | None, actor: Actor, source: str, raised_by=None,
+            reporter_phone_masked: str = "", latitude: Decimal | None = None,
+            longitude: Decimal | None = None) -> Alarm:
     now = timezone.now()
     occurred = occurred_at or (event.occurred_at if event is not None else now)
-    alarm = Alarm.objects.create(kind=kind, area=area, device=device, event=event, detail=detail[:200],
-                                 occurred_at=occurred, last_occurred_at=occurred, raised_at=now)
+    alarm = Alarm.objects.create(kind=kind, area=area, device=device, event=event, detail=detail[:DETAIL_MAX],
+                                 occurred_at=occurred, last_occurred_at=occurred, raised_at=now, source=source,
+                                 raised_by=raised_by, reporter_phone_masked=reporter_phone_masked,
+                                 latitude=latitude, longitude=longitude)
     AlarmAction.objects.create(alarm=alarm, action=AlarmActionKind.RAISED, at=now, by=actor.user, by_name=actor.name,
                                note=detail[:NOTE_MAX], event=event)
     audit_append(actor=actor, action="alarm.raise", obj=alarm,
-                 detail={"kind": kind, "device": device.device_id if device is not None else "",
+                 detail={"kind": kind, "source": source, "device": device.device_id if device is not None else "",
                          "event": event.pk if event is not None else None})
     return alarm
 
 
-def _repeat(alarm: Alarm, event: AccessEvent) -> None:
-    """Another event of the same kind at the same door before anyone acknowledged the alarm."""
+def _repeat(alarm: Alarm, *, occurred_at: datetime, note: str, actor: Actor, event: AccessEvent | None = None) -> None:
+    """Another event of the same kind at the same place before anyone acknowledged the alarm."""
     alarm.repeat_count += 1
-    alarm.last_occurred_at = max(alarm.last_occurred_at, event.occurred_at)
+    alarm.last_occurred_at = max(alarm.last_occurred_at, occurred_at)
     alarm.save(update_fields=["repeat_count", "last_occurred_at", "updated_at"])
-    AlarmAction.objects.create(alarm=alarm, action=AlarmActionKind.REPEATED, by_name=gateway_actor().name,
-                               note=event.reason, event=event)
+    AlarmAction.objects.create(alarm=alarm, action=AlarmActionKind.REPEATED, by=actor.user, by_name=actor.name,
+                               note=note[:NOTE_MAX], event=event)
 
+
+# --- SOS buttons ------------------------------------------------------------------------------------------------
+
+def sos_raise(
+    *,
+    actor: Actor,
+    area: Area,
+    source: str,
+    device: Device | None = None,
+    detail: str = "",
+    latitude=None,
+    longitude=None,
+) -> Alarm:
+    """Someone pressed a one-click alarm (SOS) button: raise an SOS alarm at ``area``.
+
+    ``source`` "resident_app": a resident's phone; ``actor.user`` must hold
+    ``alarms.raise`` at ``area`` (their own household), no device. "indoor_terminal" /
+    "outdoor_terminal": a terminal's kiosk page; ``device`` is that terminal (active,
+    of that kind) and ``area`` its place; ``actor`` is the device as a system actor
+    (its caller has authenticated it) or a user holding ``alarms.raise`` there.
+    Pressing again while the alarm is unacknowledged counts as a repeat of it, as
+    for a door's forced entry. Latitude and longitude, if a phone sends them, go
+    with the alarm to the police platform.
+    """
+    if source not in SOS_SOURCES:
+        raise ValidationError({"source": ValidationError(_("未知的报警来源。"), code="invalid")})
+    if actor.user is not None and not user_can(actor.user, Capability.ALARMS_RAISE, area):
+        raise PermissionDenied
+    if source == AlarmSource.RESIDENT_APP:
+        if actor.user is None:
+            raise PermissionDenied
+        if device is not None:
+            raise ValidationError({"device": ValidationError(_("手机一键报警不关联设备。"), code="invalid")})
+    else:
+        _check_terminal(device, source, area)
+    detail = (detail or "").strip()
+    if len(detail) > DETAIL_MAX:
+        raise ValidationError({"detail": ValidationError(_("说明最多 %(max)d 个字。") % {"max": DETAIL_MAX},
+                                                         code="max_length")})
+    latitude, longitude = _coordinates(latitude, longitude)
+    with transaction.atomic():
+        same_place = Q(device=device) if device is not None else Q(area=area, device__isnull=True, source=source)
+        waiting = (Alarm.objects.select_for_update(of=("self",)).select_related(*payloads.ALARM_RELATED)
+                   .filter(same_place, kind=AlarmKind.SOS, status=AlarmStatus.RAISED).order_by("raised_at").first())
+        if waiting is not None:
+            _repeat(waiting, occurred_at=timezone.now(), note=detail, actor=actor)
+            audit_append(actor=actor, action="alarm.repeat", obj=waiting, detail={"kind": waiting.kind,
+                                                                                   "source": source})
+            alarm = waiting
+        else:
+            user = actor.user if source == AlarmSource.RESIDENT_APP else None
+            alarm = _create(kind=AlarmKind.SOS, area=area, device=device, event=None, detail=detail,
+                            occurred_at=None, actor=actor, source=source, raised_by=user,
+                            reporter_phone_masked=_phone_of(user), latitude=latitude, longitude=longitude)
+        push([alarm])
+    return alarm
+
+
+def _check_terminal(device: Device | None, source: str, area: Area) -> None:
+    if device is None:
+        raise ValidationError({"device": ValidationError(_("终端报警须指明报警的终端。"), code="required")})
+    if device.kind != _TERMINAL_KIND[source] or not device.is_active:
+        raise ValidationError({"device": ValidationError(
+            _("设备“%(name)s”不是启用中的%(kind)s。") % {"name": device.name,
+                                                     "kind": DeviceKind(_TERMINAL_KIND[source]).label},
+            code="invalid")})
+    if device.area_id != area.pk:
+        raise ValidationError({"area": ValidationError(_("终端报警的位置须是终端的安装位置。"), code="invalid")})
+
+
+def _coordinates(latitude, longitude) -> tuple[Decimal | None, Decimal | None]:
+    if latitude in (None, "") and longitude in (None, ""):
+        return None, None
+    values = []
+    for name, value, bound in (("latitude", latitude, 90), ("longitude", longitude, 180)):
+        try:
+            number = Decimal(str(value)).quantize(Decimal("0.000001"))
+        except (InvalidOperation, ValueError):
+            number = None
+        if number is None or not number.is_finite() or abs(number) > bound:
+            raise ValidationError({name: ValidationError(_("坐标无效。"), code="invalid")})
+        values.append(number)
+    return values[0], values[1]
+
+
+def _phone_of(user) -> str:
+    if user is None or not user.person_id:
+        return ""
+    return Person.objects.filter(pk=user.person_id).values_list("phone_masked", flat=True).first() or ""
+
+
+# --- device events ----------------------------------------------------------------------------------------------
 
 def alarms_from_events(events: Iterable, *, stream: bool = True) -> list[Alarm]:
     """Call once after storing new device events, in the storing transaction (the
     gateway's ingest does).
 
-    Forced-entry and door-held events raise alarms (or count as repeats of the
-    door's unacknowledged alarm of that kind), pushed to the consoles after the
+    Forced-entry, door-held and SOS events raise alarms (or count as repeats of the
+    device's unacknowledged alarm of that kind), pushed to the consoles after the
     commit. With ``stream`` every live event also goes to the consoles; a caller
     that streams separately (:func:`events_stream`) passes ``stream=False``. An
     event already behind an alarm is skipped, so calling twice with the same
@@ -176,6 +278,7 @@ def _alarms_for(events: list[AccessEvent], devices: dict[int, Device]) -> list[A
             ).order_by("raised_at")
         }
         touched: dict[int, Alarm] = {}
+        actor = gateway_actor()
         for event in sorted(events, key=lambda event: event.occurred_at):
             if event.pk in counted:
                 continue
@@ -183,13 +286,13 @@ def _alarms_for(events: list[AccessEvent], devices: dict[int, Device]) -> list[A
             alarm = waiting.get((device.pk, kind))
             if alarm is None:
                 alarm = _create(kind=kind, area=device.area, device=device, event=event, detail=event.reason,
-                                occurred_at=event.occurred_at, actor=gateway_actor())
+                                occurred_at=event.occurred_at, actor=actor, source=source_of_device(device))
                 waiting[(device.pk, kind)] = alarm
             else:
-                _repeat(alarm, event)
+                _repeat(alarm, occurred_at=event.occurred_at, note=event.reason, actor=actor, event=event)
             alarm.device, alarm.area = device, device.area
             touched[alarm.pk] = alarm
-        _push(touched.values())
+        push(touched.values())
     return list(touched.values())
 
 
@@ -228,77 +331,6 @@ def _stream(events: list[EventRecord | AccessEvent], devices: dict[int, Device])
     )
 
 
-def _push(alarms: Iterable[Alarm]) -> None:
-    """Queue the alarms' current state for their consoles (sent after commit)."""
-    by_group: dict[str, list[dict]] = defaultdict(list)
-    alarms = list(alarms)
-    for alarm, item in zip(alarms, payloads.alarm_items(alarms)):
-        by_group[broadcast.home_group(alarm.area)].append(item)
-    broadcast.publish((group, broadcast.message("alarms", items)) for group, items in by_group.items())
-
-
-# --- handling ---------------------------------------------------------------------------------------------------
-
-def alarm_acknowledge(*, alarm: Alarm, actor: Actor, note: str = "") -> Alarm:
-    """Someone on watch has seen the alarm: it stops sounding on every console."""
-    return _step(alarm=alarm, actor=actor, step=AlarmActionKind.ACKNOWLEDGED, note=note)
-
-
-def alarm_close(*, alarm: Alarm, actor: Actor, note: str = "") -> Alarm:
-    """The alarm is dealt with. Only an acknowledged alarm can be closed."""
-    return _step(alarm=alarm, actor=actor, step=AlarmActionKind.CLOSED, note=note)
-
-
-def alarm_note(*, alarm: Alarm, actor: Actor, note: str) -> Alarm:
-    """Add a line to an open alarm's timeline (what was found, who was called)."""
-    if not note.strip():
-        raise ValidationError({"note": ValidationError(_("请填写备注。"), code="required")})
-    return _step(alarm=alarm, actor=actor, step=AlarmActionKind.NOTE, note=note)
-
-
-def _step(*, alarm: Alarm, actor: Actor, step: str, note: str) -> Alarm:
-    if actor.user is None or not user_can(actor.user, Capability.ALARMS_HANDLE, alarm.area):
-        raise PermissionDenied
-    note = note.strip()
-    if len(note) > NOTE_MAX:
-        raise ValidationError({"note": ValidationError(_("备注最多 %(max)d 个字。") % {"max": NOTE_MAX},
-                                                       code="max_length")})
-    with transaction.atomic():
-        # locked: two guards pressing at once must not both acknowledge
-        locked = (Alarm.objects.select_for_update(of=("self",))
-                  .select_related("area", "device", "acknowledged_by", "closed_by").get(pk=alarm.pk))
-        now = timezone.now()
-        if step == AlarmActionKind.NOTE:
-            if not locked.is_open:
-                raise _illegal(locked)
-        else:
-            allowed_from, status = TRANSITIONS[step]
-            if locked.status not in allowed_from:
-                raise _illegal(locked)
-            locked.status = status
-            if step == AlarmActionKind.ACKNOWLEDGED:
-                locked.acknowledged_at, locked.acknowledged_by = now, actor.user
-            elif step == AlarmActionKind.CLOSED:
-                locked.closed_at, locked.closed_by = now, actor.user
-            locked.save()
-        AlarmAction.objects.create(alarm=locked, action=step, at=now, by=actor.user, by_name=actor.name, note=note)
-        audit_append(actor=actor, action=f"alarm.{_AUDIT_VERB[step]}", obj=locked,
-                     detail={"kind": locked.kind, "note": note})
-        _push([locked])
-    return locked
-
-
-_AUDIT_VERB = {AlarmActionKind.ACKNOWLEDGED: "acknowledge", AlarmActionKind.CLOSED: "close",
-               AlarmActionKind.NOTE: "note"}
-
-
-def _illegal(alarm: Alarm) -> ValidationError:
-    return ValidationError(
-        {"status": ValidationError(_("报警当前状态为“%(status)s”，不能进行此操作。") % {"status": alarm.get_status_display()},
-                                   code="illegal_transition")}
-    )
-
-
 # --- device faults ----------------------------------------------------------------------------------------------
 # The access app notices silent devices (``devices_mark_offline``, run by the gateway) and
 # raises their device-offline alarms through :func:`alarm_raise`.
@@ -308,10 +340,10 @@ def alarms_device_back_online(*, device: Device) -> int:
     closes them: someone should know the door was unwatched). Returns how many."""
     with transaction.atomic():
         alarms = list(Alarm.objects.open().filter(device=device, kind=AlarmKind.DEVICE_OFFLINE)
-                      .select_related("area", "device", "acknowledged_by", "closed_by"))
+                      .select_related(*payloads.ALARM_RELATED))
         for alarm in alarms:
             AlarmAction.objects.create(alarm=alarm, action=AlarmActionKind.NOTE, by_name=gateway_actor().name,
                                        note=_("设备已恢复在线"))
             alarm.save(update_fields=["updated_at"])
-        _push(alarms)
+        push(alarms)
     return len(alarms)

@@ -1,0 +1,46 @@
+"""Escalate unacknowledged alarms and try the police forwards that are due.
+
+``shequ gateway`` runs the same work from its loop; without a gateway, run this
+every few seconds (``--every``) or from cron. Safe to run in several places at
+once: alarms are locked and re-checked, forwards claimed before each try.
+"""
+
+from __future__ import annotations
+
+import time
+
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from shequ.alarms.services import alarms_tick
+
+
+class Command(BaseCommand):
+    help = "Escalate alarms nobody acknowledged in time and deliver due forwards to the police platform."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--now", help="ISO time to run as (for replaying history); default: now")
+        parser.add_argument("--every", type=float, default=0.0, metavar="SECONDS",
+                            help="keep running, once every SECONDS (default: run once)")
+
+    def handle(self, *args, now: str | None = None, every: float = 0.0, **options):
+        moment = None
+        if now:
+            parsed = parse_datetime(now)
+            if parsed is None:
+                raise CommandError(f"not an ISO date-time: {now!r}")
+            moment = parsed if timezone.is_aware(parsed) else timezone.make_aware(parsed)
+        if every < 0:
+            raise CommandError("--every must not be negative")
+        while True:
+            result = alarms_tick(moment)
+            self.stdout.write(f"escalated {len(result.escalated)}, police forwards tried {len(result.forwards_tried)}")
+            for alarm in result.escalated:
+                self.stdout.write(f"  alarm {alarm.pk} ({alarm.kind}) -> level {alarm.escalation_level}")
+            for forward in result.forwards_tried:
+                self.stdout.write(f"  forward {forward.key} of alarm {forward.alarm_id}: {forward.status} "
+                                  f"after {forward.attempt_count} tries")
+            if not every:
+                return
+            time.sleep(every)
