@@ -13,11 +13,12 @@ from ninja import NinjaAPI, Swagger
 
 from shequ.core import api_errors
 from shequ.exchange.auth import API_AUTH
+from shequ.mailbox.api import ROUTERS as MAILBOX_ROUTERS
 from shequ.notices.api import router as notices_router
 from shequ.registry.api import ROUTERS as REGISTRY_ROUTERS
 
 DESCRIPTION = """\
-Registry of the Shequ community platform.
+Registry, notices and the police-resident mailbox of the Shequ community platform.
 
 Authenticate with `Authorization: Bearer shq_<prefix>_<secret>` or `X-API-Key: shq_<prefix>_<secret>`
 (create keys with `python -m django apikey create NAME`), or with a logged-in browser session.
@@ -37,6 +38,6 @@ api = NinjaAPI(
 )
 api_errors.install(api)
 
-for prefix, router in REGISTRY_ROUTERS:
+for prefix, router in [*REGISTRY_ROUTERS, *MAILBOX_ROUTERS]:
     api.add_router(prefix, router)
 api.add_router("/notices", notices_router)

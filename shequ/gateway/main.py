@@ -26,7 +26,7 @@ import paho.mqtt.client as paho_mqtt
 from django.utils import timezone
 
 from shequ.access import protocol
-from shequ.access.services.ingest import EventRow, QuarantineRow
+from shequ.access.services.ingest import QuarantineRow, event_rows
 from shequ.gateway.backoff import Backoff
 from shequ.gateway.broker import DEFAULT_HOST, DEFAULT_PORT, embedded_broker
 from shequ.gateway.control import Control, ControlTiming
@@ -298,14 +298,7 @@ class Gateway:
 
     def _on_events(self, device: DeviceInfo, topic: str, envelope: protocol.Envelope) -> None:
         parsed = protocol.events_parse_fields(envelope.body)
-        pk = device.pk
-        # EventFields dicts carry the optional fields only when sent; the defaults are Event's
-        rows = [
-            EventRow(pk, event["event_id"], event["kind"], event["occurred_at"], event.get("credential_kind", ""),
-                     event.get("person_id"), event.get("plate", ""), event.get("direction", ""),
-                     event.get("reason", ""), event.get("pass_id", ""))
-            for event in parsed.events
-        ]
+        rows = event_rows(device.pk, parsed.events)
         quarantined = [QuarantineRow(topic, _event_json(rejected.raw), rejected.reason) for rejected in parsed.rejected]
         ack_ids = [row.event_id for row in rows]
         ack_ids += [rejected.event_id for rejected in parsed.rejected if rejected.event_id]

@@ -17,14 +17,14 @@ from ninja import Field, Query, Router, Schema, Status
 from shequ.accounts.audit import Actor
 from shequ.core.keyset import DEFAULT_LIMIT, MAX_LIMIT, keyset_page
 from shequ.mailbox import selectors, services
-from shequ.mailbox.models import Kind, Status as LetterStatus
+from shequ.mailbox.models import LetterKind, LetterStatus
 
 router = Router(tags=["mailbox"])
 
 
 class LetterOut(Schema):
     id: int = Field(..., alias="pk")
-    kind: Kind
+    kind: LetterKind
     subject: str
     body: str
     status: LetterStatus
@@ -60,7 +60,7 @@ class LetterPage(Schema):
 class InboxFilters(Schema):
     limit: int = Field(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description="page size")
     after: str | None = Field(None, description="the `next` cursor of the previous page")
-    kind: Kind | None = None
+    kind: LetterKind | None = None
     status: LetterStatus | None = None
     overdue: bool = False
 

@@ -18,18 +18,23 @@ from django.utils.translation import gettext_lazy as _
 from shequ.core.scoping import ScopedQuerySet
 
 
-class Kind(models.TextChoices):
+class LetterKind(models.TextChoices):
     CLUE = "clue", _("线索")
     CONSULTATION = "consultation", _("咨询")
     COMPLAINT = "complaint", _("投诉")
     SUGGESTION = "suggestion", _("建议")
 
 
-class Status(models.TextChoices):
+class LetterStatus(models.TextChoices):
     NEW = "new", _("未读")
     READ = "read", _("已读")
     REPLIED = "replied", _("已回复")
     CLOSED = "closed", _("已关闭")
+
+
+#: short names inside the app (the class names are what the API's OpenAPI schema shows)
+Kind = LetterKind
+Status = LetterStatus
 
 
 class Side(models.TextChoices):

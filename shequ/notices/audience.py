@@ -8,17 +8,18 @@ published at). It is resolved once, when the notice is published, into
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 
+from django.db import connection
 from django.db.models import Q
 
 from shequ.core.scoping import subtree_q
 from shequ.notices.models import Notice, NoticeRecipient
 from shequ.registry.models import Area, House, Residence
 
-#: rows per INSERT: well under SQLite's 32,766 bound parameters at 4 columns a row
-BATCH = 2000
+#: rows per executemany call: bounds the memory of one call for a district-wide notice
+BATCH = 5000
 
 
 def minimal_areas(areas: Iterable[Area]) -> list[Area]:
@@ -84,13 +85,20 @@ def audience_resolve(notice: Notice) -> Resolved:
     return Resolved(areas, {**houses, **care_only}, care_only)
 
 
-def _rows(notice: Notice, houses: dict[int, str]) -> Iterator[NoticeRecipient]:
-    for house_id, path in sorted(houses.items()):
-        yield NoticeRecipient(notice=notice, house_id=house_id, building_id=_building_of(path))
-
-
 def recipients_write(notice: Notice, houses: dict[int, str]) -> int:
-    """Write the recipient rows in batches (call inside the publishing transaction)."""
-    rows = list(_rows(notice, houses))
-    NoticeRecipient.objects.bulk_create(rows, batch_size=BATCH)
+    """Write the recipient rows (call inside the publishing transaction).
+
+    One ``executemany`` of plain tuples rather than ``bulk_create``: for the
+    ~4,000 households of a complex, building 4,000 model instances and their SQL
+    cost ~1 s of Python, the INSERTs themselves a few tens of milliseconds."""
+    rows = [(notice.pk, house_id, _building_of(path)) for house_id, path in sorted(houses.items())]
+    if not rows:
+        return 0
+    quote = connection.ops.quote_name
+    meta = NoticeRecipient._meta
+    columns = ", ".join(quote(meta.get_field(name).column) for name in ("notice", "house", "building"))
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), BATCH):
+            cursor.executemany(f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES (%s, %s, %s)",
+                               rows[start:start + BATCH])
     return len(rows)

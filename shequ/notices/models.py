@@ -99,7 +99,8 @@ class Notice(models.Model):
         verbose_name_plural = _("通知")
         constraints = [
             models.CheckConstraint(
-                condition=Q(expires_at__isnull=True) | Q(publish_at__isnull=True) | Q(expires_at__gt=models.F("publish_at")),
+                condition=Q(expires_at__isnull=True) | Q(publish_at__isnull=True)
+                | Q(expires_at__gt=models.F("publish_at")),
                 name="notice_expires_after_publish",
             ),
             # four eyes: the approver is never the author

@@ -107,6 +107,7 @@ def test_a_text_file_named_jpg_is_refused_with_its_name(resident_client, _media)
     assert response.status_code == 200
     assert "“noise.jpg”不是 JPEG、PNG 或 WebP 格式的图片。" in response.content.decode()
     assert not Letter.objects.exists() and not _files(_media)
+    assert not AuditRecord.objects.filter(action__startswith="mailbox.").exists()
 
 
 def test_a_too_large_image_is_refused(resident_client, _media):
@@ -142,3 +143,19 @@ def test_the_write_page_is_refused_to_staff(worker, client_for):
 def test_the_reply_deadline_is_set_on_writing(write):
     clue = write(kind=Kind.CLUE, at=at(2026, 11, 27, 16))  # a Friday afternoon
     assert clue.reply_due_at == at(2026, 11, 30, 18)  # the next working day, Monday, close of day
+
+
+def test_a_resident_of_two_houses_chooses_one(sender, tree, client_for):
+    from shequ.accounts.models import RoleGrant
+    from shequ.accounts.scope import forget_grants
+
+    RoleGrant.objects.create(user=sender, role="resident", area=tree.house_a2.area)
+    forget_grants(sender)
+    with pytest.raises(ValidationError) as caught:
+        services.letter_write(actor=Actor(user=sender), kind=Kind.CLUE, subject="x", body="y")
+    assert caught.value.error_dict["house"][0].code == "house_required"
+    letter = services.letter_write(actor=Actor(user=sender), kind=Kind.CLUE, subject="x", body="y",
+                                   house=tree.house_a2.area)
+    assert letter.area_id == tree.house_a2.area.pk
+    page = client_for(sender).get(reverse("mailbox:write")).content.decode()
+    assert f'value="{tree.house_a2.area.pk}"' in page and "0302" in page

@@ -19,7 +19,10 @@ def ids(response) -> list[int]:
 
 def test_staff_list_the_live_notices_they_manage(published, draft, worker):
     live, _waiting = published(), draft(title="草稿")
-    assert ids(Api(worker).get("/notices")) == [live.pk]
+    response = Api(worker).get("/notices")
+    assert ids(response) == [live.pk]
+    item = response.json()["items"][0]
+    assert (item["area_name"], item["body"], item["urgent"]) == ("长庆坊社区", live.body, False)
 
 
 def test_a_resident_lists_the_notices_to_their_house_only(published, resident_user, resident_b):

@@ -168,27 +168,43 @@ def test_staff_of_another_community_cannot_withdraw(published, outsider):
     assert notice.status == Status.PUBLISHED
 
 
-def test_a_care_group_audience_reaches_exactly_the_households_with_such_a_person(approver, worker, tree):
+def _publish_to_care_group(worker, approver, tree, code: str):
     from shequ.notices.tests.conftest import content
-    from shequ.registry import services as registry
     from shequ.registry.models import CareTag
-    from shequ.registry.tests.factories import SYSTEM, PersonFactory
 
-    alone = CareTag.objects.get(code="elderly_alone")
-    elder = PersonFactory(area=tree.community_a, name="王大爷", care_tags=["elderly_alone"])
-    registry.residence_start(actor=SYSTEM, person=elder, house=tree.house_a2, relation="owner",
-                             population_type="registered")
-    PersonFactory(area=tree.house_a.area, name="赵六", care_tags=["disabled"])  # another group, another house
-    PersonFactory(area=tree.house_b.area, name="孙七", care_tags=["elderly_alone"])  # community B: not reached
     notice = services.notice_draft(actor=Actor(user=worker), **content(
-        tree, audience_areas=[], care_tags=[alone], channels=["terminals", "residents"]))
+        tree, audience_areas=[], care_tags=[CareTag.objects.get(code=code)], channels=["terminals", "residents"]))
     services.notice_submit(actor=Actor(user=worker), notice=notice)
     services.notice_approve(actor=Actor(user=approver), notice=notice)
-    services.notice_publish(actor=Actor(user=approver), notice=notice)
+    return services.notice_publish(actor=Actor(user=approver), notice=notice)
+
+
+def _move_in(person, house):
+    from shequ.registry import services as registry
+    from shequ.registry.tests.factories import SYSTEM
+
+    registry.residence_start(actor=SYSTEM, person=person, house=house, relation="owner", population_type="registered")
+
+
+def test_a_care_group_audience_reaches_exactly_the_households_with_such_a_person(approver, worker, tree):
+    from shequ.registry.tests.factories import PersonFactory
+
+    _move_in(PersonFactory(area=tree.community_a, name="王大爷", care_tags=["elderly_alone"]), tree.house_a2)
+    _move_in(PersonFactory(area=tree.community_a, name="赵六", care_tags=["disabled"]), tree.house_a)  # another group
+    _move_in(PersonFactory(area=tree.community_b, name="孙七", care_tags=["elderly_alone"]), tree.house_b)  # community B
+    notice = _publish_to_care_group(worker, approver, tree, "elderly_alone")
     assert list(NoticeRecipient.objects.filter(notice=notice).values_list("house_id", flat=True)) == [
         tree.house_a2.pk]
-    # the household's indoor terminal: a broadcast to its house node
+    # the household's indoor terminal: a broadcast to its house node, not to the whole community
     assert [row.area_id for row in notice_broadcasts()] == [tree.house_a2.area_id]
+
+
+def test_a_care_group_reaches_a_person_registered_at_a_house_without_a_residence_row(approver, worker, tree):
+    from shequ.registry.tests.factories import PersonFactory
+
+    PersonFactory(area=tree.house_a.area, name="王奶奶", care_tags=["elderly_alone"])
+    notice = _publish_to_care_group(worker, approver, tree, "elderly_alone")
+    assert list(NoticeRecipient.objects.filter(notice=notice).values_list("house_id", flat=True)) == [tree.house_a.pk]
 
 
 def test_publishing_is_audited_with_its_reach(published):

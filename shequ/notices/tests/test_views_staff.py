@@ -66,15 +66,17 @@ def test_the_template_picker_fills_the_editor(worker, client_for, tree):
 def test_the_approver_sees_it_in_the_queue_and_the_author_does_not(draft, worker, approver, client_for):
     notice = draft()
     services.notice_submit(actor=Actor(user=worker), notice=notice)
-    assert f'data-notice="{notice.pk}"' in client_for(approver).get(reverse("notices:approval_queue")).content.decode()
-    assert f'data-notice="{notice.pk}"' not in client_for(worker).get(reverse("notices:approval_queue")).content.decode()
+    url = reverse("notices:approval_queue")
+    assert f'data-notice="{notice.pk}"' in client_for(approver).get(url).content.decode()
+    assert f'data-notice="{notice.pk}"' not in client_for(worker).get(url).content.decode()
 
 
 def test_approve_and_publish_from_the_detail_page(draft, worker, approver, client_for):
     notice = draft()
     services.notice_submit(actor=Actor(user=worker), notice=notice)
     client = client_for(approver)
-    assert 'id="step-approve_publish"' in client.get(reverse("notices:notice_detail", args=[notice.pk])).content.decode()
+    page = client.get(reverse("notices:notice_detail", args=[notice.pk])).content.decode()
+    assert 'id="step-approve_publish"' in page
     client.post(reverse("notices:notice_act", args=[notice.pk, "approve_publish"]))
     notice.refresh_from_db()
     assert (notice.status, notice.approved_by_id) == (Status.PUBLISHED, approver.pk)

@@ -58,10 +58,15 @@ def test_the_unread_notice_count_shows_when_the_notices_app_offers_it(resident_c
     import types
     import sys
 
-    fake = types.ModuleType("shequ.notices.services")
+    fake = types.ModuleType("shequ.notices.selectors")
     fake.unread_count_for = lambda user: 7
-    monkeypatch.setitem(sys.modules, "shequ.notices.services", fake)
+    monkeypatch.setitem(sys.modules, "shequ.notices.selectors", fake)
     assert 'id="unread-notices">7<' in resident_client.get("/me/").content.decode()
+
+
+def test_the_home_page_asks_the_notices_app_for_the_real_count(resident_client):
+    response = resident_client.get("/me/")
+    assert response.status_code == 200 and response.context["unread_notices"] == 0
 
 
 def test_the_home_page_has_the_sos_button(resident_client):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import logging
+import importlib
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -10,16 +10,17 @@ from django.shortcuts import render
 from shequ.residents import selectors
 from shequ.residents.views.common import resident_required
 
-logger = logging.getLogger(__name__)
-
 
 def _unread_notices(user) -> int | None:
-    """Unread notices, when the notices app offers the count (built alongside; optional here)."""
-    try:
-        from shequ.notices.services import unread_count_for
-    except ImportError:
-        return None
-    return unread_count_for(user)
+    """Unread notices, when the notices app offers the count (it is a read: its selectors;
+    its services are tried too). None when neither has it: the tile then shows no count."""
+    for module in ("shequ.notices.selectors", "shequ.notices.services"):
+        try:
+            unread_count_for = getattr(importlib.import_module(module), "unread_count_for")
+        except (ImportError, AttributeError):
+            continue
+        return unread_count_for(user)
+    return None
 
 
 @resident_required

@@ -157,6 +157,37 @@ def test_an_sos_pressed_on_a_terminal_is_stored_once_and_raises_one_sos_alarm(tr
 
 
 @pytest.mark.django_db(transaction=True)
+def test_a_terminal_without_the_platform_key_learns_it_from_its_first_full_sync(tree):
+    from shequ.access.models import Device
+    from shequ.access.services.outbound import outbound_broadcast
+    from shequ.terminals.tests.conftest import make_terminal
+
+    device, secret = make_terminal(tree.house_a.area, f"sim-{uuid.uuid4().hex[:8]}")
+    # a list compiled for it: the gateway answers its first heartbeat (version 0) with a full snapshot
+    Device.objects.filter(pk=device.pk).update(latest_version=1)
+    spec = TerminalSpec(device.device_id, secret, tuple(protocol.area_ids_of_path(device.area.path)))
+    broker = BrokerSpec("amqtt", HOST, free_port())
+
+    async def scenario():
+        async with broker.running(), gateway_running(fast_config(broker)) as gateway:
+            simulator = Simulator([spec], config=fast(broker.port), platform_key="")
+            terminal = simulator.terminals[spec.device_id]
+            await simulator.start()
+            assert await simulator.wait_connected(10)
+            learned = await wait_until(lambda: terminal.board.platform_key != "")
+            await gateway.db(lambda: outbound_broadcast(area=tree.complex_a, name="notice", body=notice_body("n-1")))
+            reached = await simulator.wait_notice("n-1", timeout=10)
+            await simulator.stop()
+            return learned, reached, terminal
+
+    learned, reached, terminal = run(scenario())
+
+    assert learned and reached
+    assert terminal.board.platform_key == signing.platform_public_key_text()
+    assert terminal.store.synced_version == 1
+
+
+@pytest.mark.django_db(transaction=True)
 def test_a_notice_queued_for_a_complex_reaches_its_terminals_and_no_other_community(tree):
     from shequ.access.services.outbound import outbound_broadcast
     from shequ.core.signing import platform_public_key_text
