@@ -261,6 +261,63 @@ def _signed_as_sent(raw: bytes | str, sig: str, secret: str) -> bool:
     return hmac.compare_digest(hmac.new(secret.encode(), unsigned, hashlib.sha256).hexdigest(), sig)
 
 
+#: a canonical envelope (sorted keys, no spaces) is ``{"body":BODY`` then exactly this
+_CANONICAL_HEAD = b'{"body":'
+_CANONICAL_TAIL = re.compile(rb',"device_id":"([A-Za-z0-9_-]{1,64})","sig":"([0-9a-f]{64})","ts":"([^"\\]{1,64})","v":1}')
+_SIG_PREFIX = len(b',"sig":"')
+
+
+def events_open(
+    raw: bytes | str,
+    *,
+    secret_for: Callable[[str], str | None],
+    topic_device_id: str | None = None,
+) -> EventFieldsBatch:
+    """``events_parse_fields(envelope_open(raw, ...).body)`` for an ``event`` message: the same
+    result, the same ProtocolError for anything wrong.
+
+    What edges send (canonical JSON, every event valid) takes a short way: the signature is
+    checked over the received bytes and the body validated straight from them, with no
+    Python objects for the parsed JSON. Anything else (another JSON form, a bad event, a
+    bad signature, ...) goes the long way, which finds and names the fault."""
+    batch = _events_from_canonical(raw, secret_for, topic_device_id)
+    if batch is not None:
+        return batch
+    return events_parse_fields(envelope_open(raw, secret_for=secret_for, topic_device_id=topic_device_id).body)
+
+
+def _events_from_canonical(raw, secret_for, topic_device_id) -> EventFieldsBatch | None:
+    """The short way of :func:`events_open`, or None (take the long way).
+
+    Once the signature holds over the bytes minus the ``sig`` member, they are the canonical
+    JSON of an envelope the device signed (see :func:`_signed_as_sent`), so the members
+    matched here are the envelope's and the text between head and tail is its body: every
+    check of :func:`envelope_decode` then holds or is made here (``v`` is 1, the device id
+    and ``sig`` have their form, ``ts`` its offset, the body is an object) before the body
+    is validated."""
+    if not isinstance(raw, bytes | bytearray) or not raw.startswith(_CANONICAL_HEAD + b"{"):
+        return None
+    at = raw.rfind(b',"device_id":"')  # the envelope's own: the body comes before it
+    tail = _CANONICAL_TAIL.fullmatch(raw, at) if at > 0 else None
+    if tail is None:
+        return None
+    device_id = tail[1].decode()
+    if topic_device_id is not None and device_id != topic_device_id:
+        return None
+    secret = secret_for(device_id)
+    if not secret:
+        return None
+    unsigned = raw[: tail.start(2) - _SIG_PREFIX] + raw[tail.end(2) + 1 :]
+    if not hmac.compare_digest(hmac.new(secret.encode(), unsigned, hashlib.sha256).hexdigest().encode(), tail[2]):
+        return None
+    try:
+        _parse_ts(tail[3].decode())
+        events = _EVENT_BODY.validate_json(raw[len(_CANONICAL_HEAD) : at])["events"]
+    except (ProtocolError, UnicodeDecodeError, ValidationError):
+        return None
+    return EventFieldsBatch(_first_of_each(events, lambda event: event["event_id"]), [])
+
+
 def _parse_ts(value: Any) -> datetime:
     if not isinstance(value, str):
         raise ProtocolError("ts is not a string", "shape")
@@ -412,9 +469,16 @@ class EventFields(TypedDict):
     pass_id: NotRequired[_PassId]
 
 
+class _EventBody(TypedDict):
+    """An ``event`` body whose events are all valid (unknown keys ignored, as in every body)."""
+
+    events: Annotated[list[EventFields], Field(min_length=1, max_length=MAX_EVENTS_PER_MESSAGE)]
+
+
 #: one call validates a whole batch (the common case: every event is good)
 _EVENT_LIST = TypeAdapter(list[Event])
 _EVENT_FIELDS_LIST = TypeAdapter(list[EventFields])
+_EVENT_BODY = TypeAdapter(_EventBody)
 
 
 @dataclass(frozen=True)
@@ -482,15 +546,22 @@ def _events_split(body: Mapping[str, Any], adapter: TypeAdapter, from_model: Cal
                 rejected.append(RejectedEvent(index, event_id, f"event {index}: {_first_error(error)}", item))
                 continue
             valid.append(from_model(event))
+    return _first_of_each(valid, event_id_of), rejected
+
+
+def _first_of_each(events: list, event_id_of: Callable[[Any], str]) -> list:
+    """The same id twice in one batch: keep the first."""
+    ids = {event_id_of(event) for event in events}
+    if len(ids) == len(events):
+        return events
     good = []
     seen: set[str] = set()
-    for event in valid:
+    for event in events:
         event_id = event_id_of(event)
-        if event_id in seen:  # the same id twice in one batch: keep the first
-            continue
-        seen.add(event_id)
-        good.append(event)
-    return good, rejected
+        if event_id not in seen:
+            seen.add(event_id)
+            good.append(event)
+    return good
 
 
 def _utf8(text: str) -> bool:

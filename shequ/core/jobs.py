@@ -39,6 +39,7 @@ JOBS: tuple[Job, ...] = (
     Job("cases.escalate_overdue", "shequ.cases.services.lifecycle.cases_escalate_overdue", 300),
     Job("cases.warn_due_soon", "shequ.cases.services.lifecycle.cases_warn_due_soon", 300),
     Job("access.sweep", "shequ.access.services.access_sweep", 3600),
+    Job("residents.grants_sweep", "shequ.residents.jobs.residents_sweep", 3600),
     Job("access.outbound_purge", "shequ.access.services.outbound.outbound_purge", 86400),
 )
 

@@ -54,7 +54,7 @@ class EventBatcher:
         workers: Sequence[DbWorker],
         on_committed: Committed,
         stats: GatewayStats,
-        batch_size: int = 500,
+        batch_size: int = 2000,
         batch_delay: float = 0.05,
         max_pending: int = 100_000,
         backoff: Backoff | None = None,

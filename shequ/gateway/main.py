@@ -57,7 +57,7 @@ class GatewayConfig:
     keepalive: int = 15
     #: seconds to wait for the broker to answer a connect or subscribe
     mqtt_timeout: float = 10.0
-    batch_size: int = 500
+    batch_size: int = 2000
     batch_delay: float = 0.05
     #: batches written at once on PostgreSQL (each on its own connection); SQLite writes one at a time
     writers: int = 2
@@ -284,10 +284,12 @@ class Gateway:
             self._unknown_device(device_id, message)
             return
         try:
-            envelope = protocol.envelope_open(payload, secret_for=lambda _id: device.secret, topic_device_id=device_id)
             if name == "event":
-                self._on_events(device, topic, envelope)
-            elif name == "heartbeat":
+                self._on_events(device, topic, protocol.events_open(
+                    payload, secret_for=lambda _id: device.secret, topic_device_id=device_id))
+                return
+            envelope = protocol.envelope_open(payload, secret_for=lambda _id: device.secret, topic_device_id=device_id)
+            if name == "heartbeat":
                 self.control.heartbeat(device, protocol.heartbeat_parse(envelope.body), timezone.now())
             else:
                 self.control.ack(device, protocol.ack_parse(envelope.body))
@@ -296,8 +298,7 @@ class Gateway:
                 self._spawn(self._reload_device(device_id))  # perhaps the secret was rotated
             self._quarantine(topic, payload, error.reason)
 
-    def _on_events(self, device: DeviceInfo, topic: str, envelope: protocol.Envelope) -> None:
-        parsed = protocol.events_parse_fields(envelope.body)
+    def _on_events(self, device: DeviceInfo, topic: str, parsed: protocol.EventFieldsBatch) -> None:
         rows = event_rows(device.pk, parsed.events)
         quarantined = [QuarantineRow(topic, _event_json(rejected.raw), rejected.reason) for rejected in parsed.rejected]
         ack_ids = [row.event_id for row in rows]

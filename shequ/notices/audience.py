@@ -32,10 +32,19 @@ def minimal_areas(areas: Iterable[Area]) -> list[Area]:
     return kept
 
 
+def _ids(path: str) -> list[int]:
+    return [int(part) for part in path.strip("/").split("/") if part]
+
+
 def _building_of(path: str) -> int | None:
     """The building above a house: houses sit under a unit under a building (CHILD_LEVEL)."""
-    ids = [int(part) for part in path.strip("/").split("/") if part]
+    ids = _ids(path)
     return ids[-3] if len(ids) >= 3 else None
+
+
+def _outside(areas: list[Area], paths: Iterable[str]) -> list[int]:
+    """The area ids of the house paths no audience area covers: their own node."""
+    return [_ids(path)[-1] for path in paths if not any(path.startswith(area.path) for area in areas)]
 
 
 def _houses_in_areas(areas: list[Area]) -> dict[int, str]:
@@ -44,7 +53,7 @@ def _houses_in_areas(areas: list[Area]) -> dict[int, str]:
     condition = Q()
     for area in areas:
         condition |= subtree_q("area__path", area.path)
-    return dict(House.objects.filter(condition).values_list("pk", "area__path"))
+    return dict(House.objects.filter(condition, area__retired_on__isnull=True).values_list("pk", "area__path"))
 
 
 def care_houses(notice: Notice, tag_ids: list[int]) -> dict[int, str]:
@@ -52,7 +61,7 @@ def care_houses(notice: Notice, tag_ids: list[int]) -> dict[int, str]:
     one of the tags lives: a current residence, or the person registered at the house."""
     if not tag_ids:
         return {}
-    within = subtree_q("area__path", notice.area.path)
+    within = subtree_q("area__path", notice.area.path) & Q(area__retired_on__isnull=True)
     living = Residence.objects.current().filter(person__care_tags__in=tag_ids).values("house_id")
     registered = House.objects.filter(within, area__people__care_tags__in=tag_ids).values_list("pk", "area__path")
     found = dict(registered)
@@ -72,9 +81,7 @@ class Resolved:
     def broadcast_area_ids(self) -> list[int]:
         """Where terminals get the notice: each audience area, and the house node of
         each care-group household no audience area covers (its indoor terminal)."""
-        return [area.pk for area in self.areas] + [
-            int(path.strip("/").split("/")[-1]) for _house, path in sorted(self.care_only.items())
-        ]
+        return [area.pk for area in self.areas] + _outside(self.areas, sorted(self.care_only.values()))
 
 
 def audience_resolve(notice: Notice) -> Resolved:
@@ -102,3 +109,12 @@ def recipients_write(notice: Notice, houses: dict[int, str]) -> int:
             cursor.executemany(f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES (%s, %s, %s)",
                                rows[start:start + BATCH])
     return len(rows)
+
+
+def published_broadcast_area_ids(notice: Notice) -> list[int]:
+    """Where the publish broadcast of a published notice went, read back from what
+    was stored (for the withdraw broadcast): the same areas, even if care tags
+    changed since."""
+    areas = minimal_areas(notice.audience_areas.all())
+    paths = NoticeRecipient.objects.filter(notice=notice).values_list("house__area__path", flat=True)
+    return [area.pk for area in areas] + _outside(areas, sorted(paths))

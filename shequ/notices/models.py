@@ -132,7 +132,8 @@ class NoticeRecipient(models.Model):
     """One household (house) a published notice reached, frozen at publishing.
 
     Why rows and not a query: a complex has ~4,000 households, so a complex-wide
-    notice writes ~4,000 narrow rows once (batched inserts, well under a second),
+    notice writes ~4,000 narrow rows once (one executemany: publishing to 4,000
+    households measured ~0.4 s on SQLite, 16 queries),
     after which every read is an index lookup: a resident's notices through
     ``(house, notice)``, a notice's counts per building through ``(notice,
     building)`` in one GROUP BY over that notice's rows only. Counting by query

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from shequ.core.scoping import ScopedQuerySet
@@ -101,6 +102,17 @@ class VisitorPass(models.Model):
     @property
     def entries_left(self) -> int:
         return max(0, self.max_entries - self.uses)
+
+    @property
+    def current_status(self) -> str:
+        """The status as of now: an issued pass past its end is expired before the tick marks it so."""
+        if self.status == PassStatus.ISSUED and self.valid_until <= timezone.now():
+            return PassStatus.EXPIRED
+        return self.status
+
+    @property
+    def current_status_label(self) -> str:
+        return PassStatus(self.current_status).label
 
 
 class PassUse(models.Model):

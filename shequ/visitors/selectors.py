@@ -108,8 +108,8 @@ def expected_today(*, user, now: datetime) -> list[VisitorPass]:
     """Issued passes whose window meets today and whose visitor is not inside now."""
     start, end = _day_bounds(timezone.localdate(now))
     inside = Visit.objects.inside().filter(visitor_pass__isnull=False).values("visitor_pass_id")
-    return list(guard_passes(user=user).filter(status=PassStatus.ISSUED, valid_from__lt=end, valid_until__gt=max(start, now))
-                .exclude(pk__in=inside).order_by("valid_from", "pk")[:200])
+    passes = guard_passes(user=user).filter(status=PassStatus.ISSUED, valid_from__lt=end, valid_until__gt=max(start, now))
+    return list(passes.exclude(pk__in=inside).order_by("valid_from", "pk")[:200])
 
 
 def inside_now(*, user) -> list[Visit]:

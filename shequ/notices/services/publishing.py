@@ -19,9 +19,9 @@ from shequ.access.services.outbound import outbound_broadcast
 from shequ.accounts.audit import Actor
 from shequ.accounts.roles import Capability
 from shequ.accounts.scope import user_can
-from shequ.notices.audience import audience_resolve, minimal_areas, recipients_write
+from shequ.notices.audience import audience_resolve, published_broadcast_area_ids, recipients_write
 from shequ.notices.broadcast import notice_broadcast_body, notice_withdraw_body
-from shequ.notices.models import Notice, NoticeRecipient, Status
+from shequ.notices.models import Notice, Status
 from shequ.notices.services.common import (
     field_error, is_author, lock, record, require_approve, require_status,
 )
@@ -66,16 +66,6 @@ def notice_publish(*, actor: Actor, notice: Notice, now: datetime | None = None)
     return _publish(actor, notice, now)
 
 
-def _withdraw_broadcast_area_ids(notice: Notice) -> list[int]:
-    """The areas the publish broadcast went to, read back from what was stored
-    (audience areas, and the house nodes of households outside them)."""
-    areas = minimal_areas(notice.audience_areas.all())
-    paths = NoticeRecipient.objects.filter(notice=notice).values_list("house__area__path", flat=True)
-    houses = [int(path.strip("/").split("/")[-1]) for path in paths
-              if not any(path.startswith(area.path) for area in areas)]
-    return [area.pk for area in areas] + houses
-
-
 @transaction.atomic
 def notice_withdraw(*, actor: Actor, notice: Notice, reason: str = "", now: datetime | None = None) -> Notice:
     """Take a notice back (撤回): its author or an approver. A published notice
@@ -94,7 +84,7 @@ def notice_withdraw(*, actor: Actor, notice: Notice, reason: str = "", now: date
     notice.save(update_fields=["status", "withdrawn_by", "withdrawn_at", "status_note", "updated_at"])
     broadcasts = 0
     if was_published and notice.to_terminals:
-        broadcasts = _broadcast(_withdraw_broadcast_area_ids(notice), notice_withdraw_body(notice),
+        broadcasts = _broadcast(published_broadcast_area_ids(notice), notice_withdraw_body(notice),
                                 notice.expires_at)
     record(actor, "withdraw", notice, {"reason": reason, "broadcasts": broadcasts})
     return notice

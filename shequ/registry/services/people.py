@@ -171,6 +171,7 @@ def residence_start(
         person.area = house.area
         audited_save(actor, person, before)
     _access_changed(person)
+    _resident_accounts_follow(person, actor)
     return residence
 
 
@@ -192,7 +193,16 @@ def residence_end(*, actor: Actor, residence: Residence, end_date: date | None =
         person.area = target
         audited_save(actor, person, before_person)
     _access_changed(person)
+    _resident_accounts_follow(person, actor)
     return residence
+
+
+def _resident_accounts_follow(person: Person, actor: Actor) -> None:
+    """A resident's account sees the houses they live in: its grants follow the move in the
+    same transaction, so someone who moved out cannot read the old household a minute later."""
+    from shequ.residents.services import person_resident_grants_sync
+
+    person_resident_grants_sync(person=person, actor=actor)
 
 
 def _access_changed(person: Person) -> None:

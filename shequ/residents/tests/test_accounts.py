@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.contrib.auth import get_user
 from django.test import Client
@@ -77,10 +79,18 @@ def test_a_move_to_another_house_moves_the_grant(family, sms, tree):
     assert list(RoleGrant.objects.active().filter(user=user).values_list("area_id", flat=True)) == [tree.house_a2.area_id]
 
 
-def test_the_sweep_ends_grants_of_everyone_who_moved_out(family, neighbour):
+def test_a_move_out_ends_the_resident_grant_in_the_same_transaction(family):
+    owner = resident_account_ensure(person=family.owner, actor=SYSTEM)
+    _move_out(family.owner)
+    assert not RoleGrant.objects.active().filter(user=owner).exists()
+
+
+def test_the_sweep_ends_grants_once_a_future_move_out_day_has_come(family, neighbour):
     owner = resident_account_ensure(person=family.owner, actor=SYSTEM)
     other = resident_account_ensure(person=neighbour, actor=SYSTEM)
-    _move_out(family.owner)
-    assert resident_grants_sweep(actor=Actor.system()) == 1
+    leaving_on = timezone.localdate() + timedelta(days=3)
+    residence_end(actor=SYSTEM, residence=Residence.objects.current().get(person=family.owner), end_date=leaving_on)
+    assert RoleGrant.objects.active().filter(user=owner).exists()  # still living there until that day
+    assert resident_grants_sweep(actor=Actor.system(), day=leaving_on + timedelta(days=1)) == 1
     assert not RoleGrant.objects.active().filter(user=owner).exists()
     assert RoleGrant.objects.active().filter(user=other).exists()

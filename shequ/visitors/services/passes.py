@@ -122,13 +122,15 @@ def pass_revoke(*, actor: Actor, visitor_pass: VisitorPass, now: datetime | None
     require_any(actor, (Capability.VISITORS_ISSUE, Capability.VISITORS_GUARD), visitor_pass.area)
     now = now or timezone.now()
     with transaction.atomic():
+        # the audit record before the pass's row lock (a refusal below rolls it back): the ingest
+        # holds the audit chain's lock when it counts uses, so every writer takes them in that order
+        audit_append(actor=actor, action="visitors.pass_revoke", obj=visitor_pass,
+                     detail={"pass_id": visitor_pass.pass_id})
         locked = VisitorPass.objects.select_for_update().select_related("area").get(pk=visitor_pass.pk)
         if locked.status != PassStatus.ISSUED or locked.valid_until <= now:
             raise ValidationError({"status": error(_("该通行证已失效，无需撤销。"), "not_revocable")})
         locked.status, locked.revoked_at, locked.revoked_by = PassStatus.REVOKED, now, actor.user
         locked.save(update_fields=["status", "revoked_at", "revoked_by"])
-        # the audit record first: its lock always comes before the compiler's (shequ.access.services.compile)
-        audit_append(actor=actor, action="visitors.pass_revoke", obj=locked, detail={"pass_id": locked.pass_id})
         access_passes_changed(devices=locked.doors.all(), now=now)
     return locked
 

@@ -98,6 +98,9 @@ def visit_check_in(*, actor: Actor, visitor_pass: VisitorPass, now: datetime | N
     _guard(actor, visitor_pass.area)
     now = now or timezone.now()
     with transaction.atomic():
+        # audit first, then the row lock: the order the ingest takes them in (see pass_revoke)
+        audit_append(actor=actor, action="visitors.check_in", obj=visitor_pass,
+                     detail={"pass_id": visitor_pass.pass_id})
         locked = VisitorPass.objects.select_for_update().get(pk=visitor_pass.pk)
         if locked.status != PassStatus.ISSUED or not locked.valid_from <= now < locked.valid_until:
             raise ValidationError({"visitor_pass": error(_("该通行证当前无效，不能登记进入。"), "pass_not_valid")})
@@ -108,7 +111,6 @@ def visit_check_in(*, actor: Actor, visitor_pass: VisitorPass, now: datetime | N
             visitor_name=locked.visitor_name, phone_cipher=locked.phone_cipher, phone_digest=locked.phone_digest,
             phone_masked=locked.phone_masked, plate=locked.plate, arrived_at=now,
             expected_leave_at=locked.valid_until, checked_in_by=actor.user)
-        audit_append(actor=actor, action="visitors.check_in", obj=visit, detail={"pass_id": locked.pass_id})
     return visit
 
 
@@ -117,12 +119,12 @@ def visit_check_out(*, actor: Actor, visit: Visit, now: datetime | None = None) 
     _guard(actor, visit.area)
     now = now or timezone.now()
     with transaction.atomic():
+        audit_append(actor=actor, action="visitors.check_out", obj=visit, detail={})  # before the row lock
         locked = Visit.objects.select_for_update().select_related("area").get(pk=visit.pk)
         if locked.departed_at is not None:
             raise ValidationError({"visit": error(_("该访客已离开。"), "already_left")})
         locked.departed_at, locked.checked_out_by = max(now, locked.arrived_at), actor.user
         locked.save(update_fields=["departed_at", "checked_out_by"])
-        audit_append(actor=actor, action="visitors.check_out", obj=locked, detail={})
     return locked
 
 
@@ -140,16 +142,25 @@ def visits_overstay_check(now: datetime | None = None) -> list[Alarm]:
                .order_by("expected_leave_at").values_list("pk", flat=True)[:OVERSTAY_BATCH])
     actor = Actor.system(via="visitors_tick")
     raised = []
-    for pk in due:
-        with transaction.atomic():
-            visit = (Visit.objects.select_for_update().select_related("area")
-                     .filter(pk=pk, departed_at__isnull=True, overstay_alerted_at__isnull=True).first())
-            if visit is None:
-                continue  # left, or alarmed by another run, meanwhile
-            detail = _g("访客%(name)s逾时未离开（应于%(time)s前离开）") % {
-                "name": visit.visitor_name, "time": timezone.localtime(visit.expected_leave_at).strftime("%m-%d %H:%M")}
-            alarm = alarm_raise(kind=AlarmKind.VISITOR_OVERSTAY, area=visit.area, detail=detail, actor=actor)
-            visit.overstay_alarm, visit.overstay_alerted_at = alarm, now
-            visit.save(update_fields=["overstay_alarm", "overstay_alerted_at"])
-            raised.append(alarm)
+    for visit in Visit.objects.select_related("area").filter(pk__in=due).order_by("expected_leave_at"):
+        detail = _g("访客%(name)s逾时未离开（应于%(time)s前离开）") % {
+            "name": visit.visitor_name, "time": timezone.localtime(visit.expected_leave_at).strftime("%m-%d %H:%M")}
+        try:
+            with transaction.atomic():
+                # raise first (its audit record takes the chain's lock, as the ingest does before it
+                # touches visits), then claim the visit; a visit that left or was alarmed by another
+                # run meanwhile is not claimed, and the alarm is rolled back with its console push
+                alarm = alarm_raise(kind=AlarmKind.VISITOR_OVERSTAY, area=visit.area, detail=detail, actor=actor)
+                claimed = Visit.objects.filter(pk=visit.pk, departed_at__isnull=True,
+                                               overstay_alerted_at__isnull=True).update(
+                    overstay_alarm=alarm, overstay_alerted_at=now)
+                if not claimed:
+                    raise _NotClaimed
+        except _NotClaimed:
+            continue
+        raised.append(alarm)
     return raised
+
+
+class _NotClaimed(Exception):
+    """The visit was dealt with by someone else meanwhile: undo this alarm."""

@@ -136,3 +136,11 @@ def test_the_share_link_of_a_revoked_pass_says_revoked(client, visitor_pass, res
 
 def test_an_unknown_share_key_is_not_found(client, visitor_pass):
     assert client.get(reverse("visitors:pass_share", args=["x" * 32])).status_code == 404
+
+
+def test_a_pass_past_its_end_shows_expired_before_the_tick_runs(client_for, resident_user, tree, doors):
+    now = timezone.now()
+    issue(resident_user, tree.house_a.area, [doors.gate_a], now=now - timedelta(hours=5),
+          valid_from=now - timedelta(hours=6), valid_until=now - timedelta(hours=1))
+    page = client_for(resident_user).get(reverse("visitors:my_passes")).content.decode()
+    assert "已过期" in page and "pass-status-expired" in page

@@ -11,7 +11,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -25,7 +24,7 @@ from shequ.registry.views.common import actor_of, fetch_or_404
 from shequ.visitors import selectors, services
 from shequ.visitors.forms import PassForm
 from shequ.visitors.models import PassStatus, VisitorPass
-from shequ.visitors.share import qr_svg, share_text
+from shequ.visitors.share import qr_svg, share_path, share_text
 
 NAV = {"nav_section": "visitors"}
 
@@ -75,7 +74,7 @@ def my_pass_new(request: HttpRequest) -> HttpResponse:
 
 
 def _share_context(request: HttpRequest, visitor_pass: VisitorPass) -> dict:
-    url = request.build_absolute_uri(reverse("visitors:pass_share", args=[visitor_pass.share_key]))
+    url = request.build_absolute_uri(share_path(visitor_pass))
     host = registry_selectors.address_labels([visitor_pass.area]).get(visitor_pass.area_id, "")
     showable = _showable(visitor_pass)
     return {

@@ -16,7 +16,7 @@ from shequ.visitors.services import visitors_tick
 
 
 class Command(BaseCommand):
-    help = "Expire visitor passes past their end and raise an alarm for visitors still inside after they should have left."
+    help = "Expire visitor passes past their end; raise an alarm for visitors still inside after they should have left."
 
     def add_arguments(self, parser):
         parser.add_argument("--now", help="ISO time to run as (for replaying history); default: now")
