@@ -20,7 +20,8 @@ Two set-ups, run one after the other (each in a process of its own):
           (the demo: the web process is the only process);
   redis   Redis channel layer, uvicorn in a process of its own (production: the
           gateway and the web are apart); only when Redis answers on
-          REDIS_URL (default redis://127.0.0.1:6379/11, a database of its own).
+          REDIS_URL (default redis://127.0.0.1:6379/11?socket_timeout=10: a database
+          of its own, and a read timeout longer than channels_redis' 5 s blocking read).
 
     python bench/alarm_fanout.py                        # SQLite in SHEQU_DATA_DIR, both layers
     python bench/alarm_fanout.py --layer memory --consoles 200 --trials 20
@@ -55,7 +56,8 @@ HOST = "127.0.0.1"
 WAIT_S = 30.0  # one fan-out never takes this long unless something is broken
 TERMINAL = "bench-fanout-indoor"
 GUARD = "bench-fanout-guard"
-DEFAULT_REDIS = "redis://127.0.0.1:6379/11"
+# a database of its own; socket_timeout above channels_redis' 5 s blocking read (redis-py 8 times out at 5 s)
+DEFAULT_REDIS = "redis://127.0.0.1:6379/11?socket_timeout=10"
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:

@@ -34,6 +34,7 @@ JOBS: tuple[Job, ...] = (
     Job("intercom.calls_expire", "shequ.intercom.services.calls_expire", 5),
     Job("alarms.escalate", "shequ.alarms.services.alarms_escalate_due", 5),
     Job("notices.publish_due", "shequ.notices.services.notices_publish_due", 10),
+    Job("notices.expire_due", "shequ.notices.services.notices_expire_due", 60),
     Job("visitors.overstay", "shequ.visitors.services.visits_overstay_check", 60),
     Job("mailbox.remind", "shequ.mailbox.services.mailbox_remind_due", 300),
     Job("cases.escalate_overdue", "shequ.cases.services.lifecycle.cases_escalate_overdue", 300),
