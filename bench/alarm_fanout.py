@@ -201,93 +201,135 @@ def close_connection() -> None:
     connection.close()
 
 
-# --- the consoles -----------------------------------------------------------------------------------------------
+# --- the consoles (a process of their own, as browsers are elsewhere) --------------------------------------------
+# Arrivals are stamped with time.monotonic(), the system-wide clock, so the trigger's
+# stamp taken in the benchmark's process and the consoles' stamps compare directly.
 
 class Round:
     """One fan-out being waited for: the first matching message per socket, stamped on arrival."""
 
-    def __init__(self, sockets: int, match) -> None:
-        self.match = match
+    def __init__(self, name: str, spec: tuple, sockets: int) -> None:
+        self.name, self.spec, self.sockets = name, spec, sockets
         self.arrivals: dict[int, float] = {}
-        self.sockets = sockets
-        self.done = asyncio.Event()
         self.found: dict | None = None
 
-    def offer(self, index: int, at: float, message: dict) -> None:
+    def match(self, message: dict):
+        what, value = self.spec
+        if what == "events_key" and message.get("type") == "events":
+            return next((item for item in message["items"] if item.get("key") == value), None)
+        if message.get("type") != "alarms":
+            return None
+        for item in message["items"]:
+            if what == "sos_after" and item["kind"] == "sos" and item["status"] == "raised" and item["id"] > value:
+                return item
+            if what == "alarm_id" and item["id"] == value:
+                return item
+        return None
+
+    def offer(self, index: int, at: float, message: dict) -> bool:
+        """True when this arrival completes the round."""
         if index in self.arrivals:
-            return
+            return False
         item = self.match(message)
         if item is None:
-            return
+            return False
         self.found = item
         self.arrivals[index] = at
-        if len(self.arrivals) == self.sockets:
-            self.done.set()
+        return len(self.arrivals) == self.sockets
 
 
-@dataclass
-class Consoles:
-    sockets: list = field(default_factory=list)
-    readers: list = field(default_factory=list)
-    current: Round | None = None
-
-    async def read(self, index: int, ws) -> None:
-        async for raw in ws:
-            at = time.perf_counter()
-            current = self.current
-            if current is not None:
-                current.offer(index, at, json.loads(raw))
-
-    async def fan_out(self, match, trigger) -> tuple[float, list[float], dict]:
-        """Start the clock, ``await trigger()``, and wait until every socket has a match."""
-        self.current = round_ = Round(len(self.sockets), match)
-        started = time.perf_counter()
-        await trigger()
-        try:
-            await asyncio.wait_for(round_.done.wait(), WAIT_S)
-        except TimeoutError:
-            raise SystemExit(f"only {len(round_.arrivals)} of {len(self.sockets)} consoles heard within {WAIT_S:.0f} s")
-        self.current = None
-        return started, [(at - started) * 1000 for at in round_.arrivals.values()], round_.found
+def consoles_main(conn, count: int, port: int, cookie: str) -> None:
+    """The console process: connect ``count`` sockets, then run the rounds the benchmark
+    announces over ``conn`` ("expect" -> "armed" ... "done" with the arrival times)."""
+    asyncio.run(_consoles(conn, count, port, cookie))
 
 
-async def connect_all(count: int, port: int, cookie: str) -> Consoles:
+async def _consoles(conn, count: int, port: int, cookie: str) -> None:
     from websockets.asyncio.client import connect
 
-    consoles = Consoles()
+    loop = asyncio.get_running_loop()
     url = f"ws://{HOST}:{port}/ws/alarms/console/"
     headers = {"Cookie": cookie, "Origin": f"http://{HOST}:{port}"}
+    rounds: dict[str, Round] = {}
 
-    async def one(index: int):
+    async def one():
         ws = await connect(url, open_timeout=WAIT_S, additional_headers=headers, max_queue=None)
         snapshot = json.loads(await asyncio.wait_for(ws.recv(), WAIT_S))
         assert snapshot["type"] == "snapshot", snapshot
         return ws
 
-    for start in range(0, count, 50):  # in batches: 500 handshakes at once only measure the accept queue
-        consoles.sockets.extend(await asyncio.gather(*(one(index) for index in range(start, min(count, start + 50)))))
-    for index, ws in enumerate(consoles.sockets):
-        consoles.readers.append(asyncio.create_task(consoles.read(index, ws)))
-    return consoles
+    async def read(index: int, ws) -> None:
+        async for raw in ws:
+            at = time.monotonic()
+            if rounds:
+                message = json.loads(raw)
+                for name, round_ in list(rounds.items()):
+                    if round_.offer(index, at, message):
+                        del rounds[name]
+                        conn.send(("done", name, list(round_.arrivals.values()), round_.found))
+
+    started = time.monotonic()
+    sockets = []
+    for first in range(0, count, 50):  # in batches: 500 handshakes at once only measure the accept queue
+        sockets.extend(await asyncio.gather(*(one() for _ in range(first, min(count, first + 50)))))
+    readers = [asyncio.create_task(read(index, ws)) for index, ws in enumerate(sockets)]
+    conn.send(("ready", time.monotonic() - started))
+    while True:
+        command = await loop.run_in_executor(None, conn.recv)
+        if command[0] == "stop":
+            break
+        _expect, name, spec = command
+        rounds[name] = Round(name, spec, len(sockets))
+        conn.send(("armed", name))
+    for reader in readers:
+        reader.cancel()
+    await asyncio.gather(*(ws.close() for ws in sockets), return_exceptions=True)
 
 
-def _sos_raised(message: dict):
-    if message.get("type") == "alarms":
-        for item in message["items"]:
-            if item["kind"] == "sos" and item["status"] == "raised":
-                return item
-    return None
+class Consoles:
+    """The benchmark's end of the console process."""
 
+    def __init__(self, count: int, port: int, cookie: str) -> None:
+        import multiprocessing
 
-def _marker(alarm_id: int):
-    def match(message: dict):
-        if message.get("type") == "alarms":
-            for item in message["items"]:
-                if item["id"] == alarm_id:
-                    return item
-        return None
+        context = multiprocessing.get_context("spawn")
+        self.conn, child = context.Pipe()
+        self.process = context.Process(target=consoles_main, args=(child, count, port, cookie), daemon=True)
+        self.count = count
 
-    return match
+    async def start(self) -> float:
+        self.process.start()
+        return (await self._next("ready"))[1]
+
+    async def _next(self, kind: str) -> tuple:
+        loop = asyncio.get_running_loop()
+        if not await loop.run_in_executor(None, self.conn.poll, WAIT_S * 4):
+            raise SystemExit(f"the consoles did not answer within {WAIT_S * 4:.0f} s (waiting for {kind})")
+        message = self.conn.recv()
+        assert message[0] == kind, (kind, message)
+        return message
+
+    async def fan_out(self, rounds: dict[str, tuple], trigger) -> tuple[float, dict[str, tuple[list[float], dict]]]:
+        """Arm the rounds, stamp the clock, ``await trigger()``; wait for every round."""
+        for name, spec in rounds.items():
+            self.conn.send(("expect", name, spec))
+            await self._next("armed")
+        started = time.monotonic()
+        await trigger()
+        results = {}
+        for _ in rounds:
+            _done, name, arrivals, found = await self._next("done")
+            results[name] = ([(at - started) * 1000 for at in arrivals], found)
+        return started, results
+
+    def stop(self) -> None:
+        try:
+            self.conn.send(("stop",))
+        except OSError:
+            pass
+        self.process.join(30)
+        if self.process.is_alive():
+            self.process.terminate()
 
 
 # --- the run ----------------------------------------------------------------------------------------------------
@@ -310,30 +352,34 @@ async def measure(args: argparse.Namespace, place: Place, port: int) -> Samples:
     db = ThreadPoolExecutor(max_workers=1, thread_name_prefix="db")
     layer = get_channel_layer()
     samples = Samples()
-    started = time.perf_counter()
-    consoles = await connect_all(args.consoles, port, place.cookie)
-    print(f"{len(consoles.sockets)} consoles connected in {time.perf_counter() - started:.1f} s", flush=True)
+    consoles = Consoles(args.consoles, port, place.cookie)
+    print(f"{args.consoles} consoles connected in {await consoles.start():.1f} s (in a process of their own)",
+          flush=True)
     run = uuid.uuid4().hex[:10]
+    last_id = 0
     try:
         for trial in range(args.warmup + args.trials):
             event_id = f"baf-{run}-{trial}"
-            _at, alarm_ms, item = await consoles.fan_out(
-                _sos_raised, lambda: loop.run_in_executor(db, store_sos, place.terminal_pk, event_id))
+            # the event stream's message is waited for too, so it is not still on its way during the baseline
+            _at, results = await consoles.fan_out(
+                {"alarm": ("sos_after", last_id), "event": ("events_key", f"{place.terminal_pk}:{event_id}")},
+                lambda: loop.run_in_executor(db, store_sos, place.terminal_pk, event_id))
+            alarm_ms, item = results["alarm"]
+            last_id = item["id"]
             model = await loop.run_in_executor(db, settle, item["id"])
 
             marker_id = -(trial + 1)  # no alarm has it: only this message matches
             body = broadcast.message("alarms", [{**model, "id": marker_id, "status": "raised"}])
-            _at, bare_ms, _item = await consoles.fan_out(
-                _marker(marker_id), lambda: _group_send(layer, place.group, body))
+            _at, results = await consoles.fan_out(
+                {"bare": ("alarm_id", marker_id)}, lambda: _group_send(layer, place.group, body))
+            bare_ms, _item = results["bare"]
             if trial >= args.warmup:
                 samples.alarm.extend(alarm_ms)
                 samples.alarm_last.append(max(alarm_ms))
                 samples.bare.extend(bare_ms)
                 samples.bare_last.append(max(bare_ms))
     finally:
-        for reader in consoles.readers:
-            reader.cancel()
-        await asyncio.gather(*(ws.close() for ws in consoles.sockets), return_exceptions=True)
+        consoles.stop()
         await loop.run_in_executor(db, close_connection)
         db.shutdown(wait=True)
     return samples
@@ -370,6 +416,12 @@ def run_one(args: argparse.Namespace) -> int:
     connection.close()  # the server and the database thread use connections of their own
     port = free_port()
     redis = args.layer == "redis"
+    if redis:
+        # groups outlive their members in Redis (a day): start without an earlier run's dead consoles
+        from asgiref.sync import async_to_sync
+        from channels.layers import get_channel_layer
+
+        async_to_sync(get_channel_layer().flush)()
     server = ProcessServer(port) if redis else ThreadServer(port)
     backend = settings.CHANNEL_LAYERS["default"]["BACKEND"].rsplit(".", 1)[-1]
     print(f"alarm fan-out: {args.trials} SOS alarms after {args.warmup} warm-up to {args.consoles} consoles; "

@@ -183,18 +183,61 @@ def empty_events() -> None:
         cursor.execute("DELETE FROM access_quarantinedmessage")
 
 
-def baseline_copy(rows: list[tuple]) -> float:
+def baseline_copy(rows: list[tuple]) -> tuple[float, float | None]:
+    """Seconds, and the database server's CPU seconds, of a raw COPY of ``rows``."""
     from django.db import connection, transaction
 
     empty_events()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        (pid,) = cursor.fetchone()
+    cpu_before = process_cpu_seconds(pid)
     started = time.perf_counter()
     with transaction.atomic(), connection.cursor() as cursor:
         with cursor.cursor.copy(f"COPY access_accessevent ({', '.join(COLUMNS)}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row(row)
     seconds = time.perf_counter() - started
+    cpu_after = process_cpu_seconds(pid)
     empty_events()
-    return seconds
+    return seconds, None if cpu_before is None or cpu_after is None else cpu_after - cpu_before
+
+
+def process_cpu_seconds(pid: int) -> float | None:
+    """CPU time a local process has used so far (Linux /proc); None if it cannot be read
+    (another machine's database server, say)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class DatabaseCpu:
+    """CPU time of the database server's processes serving the bench database (the gateway's
+    connections), between ``start`` and ``stop``; None where /proc cannot tell."""
+
+    def __init__(self) -> None:
+        self.before: dict[int, float] = {}
+
+    def _backends(self) -> dict[int, float | None]:
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                           "AND pid <> pg_backend_pid()")
+            pids = [pid for (pid,) in cursor.fetchall()]
+        connection.close()
+        return {pid: process_cpu_seconds(pid) for pid in pids}
+
+    def start(self) -> None:
+        self.before = self._backends()
+
+    def stop(self) -> float | None:
+        after = self._backends()
+        if not after or any(cpu is None for cpu in after.values()):
+            return None
+        return sum(cpu - (self.before.get(pid) or 0.0) for pid, cpu in after.items())
 
 
 def baseline_executemany(rows: list[tuple]) -> float:
@@ -437,7 +480,7 @@ def main() -> int:
     print(f"{args.events:,} events from {args.devices} devices, {args.per_message} a message, "
           f"window {args.window} messages; {connection.vendor} {connection.settings_dict['NAME']}", flush=True)
 
-    copy_seconds = baseline_copy(plan.rows)
+    copy_seconds, copy_db_cpu = baseline_copy(plan.rows)
     many_seconds = baseline_executemany(plan.rows)
     empty_events()
     with connection.cursor() as cursor:
@@ -450,9 +493,12 @@ def main() -> int:
         publisher = Publisher(plan, args.broker_host, args.broker_port, args.per_message, args.window,
                               args.resend_after)
         publisher.prepare()
-        cpu_before = gateway.cpu_seconds()
+        database_cpu = DatabaseCpu()
+        database_cpu.start()
+        cpu_before, devices_before = gateway.cpu_seconds(), time.process_time()
         finished = asyncio.run(publisher.run(args.timeout))
-        gateway_cpu = gateway.cpu_seconds() - cpu_before
+        gateway_cpu, devices_cpu = gateway.cpu_seconds() - cpu_before, time.process_time() - devices_before
+        db_cpu = database_cpu.stop()
     finally:
         gateway.stop()
     counts = count(plan)
@@ -472,6 +518,11 @@ def main() -> int:
     print(f"gateway process CPU while publishing: {gateway_cpu:.1f} s ({gateway_cpu / args.events * 1e6:.0f} us an "
           f"event, {gateway_cpu / seconds:.0%} of one core); the broker, the database, the devices and the gateway "
           f"share {os.cpu_count()} cores")
+    per_event = 1e6 / args.events
+    print(f"CPU an event while publishing: gateway {gateway_cpu * per_event:.0f} us, devices (this process) "
+          f"{devices_cpu * per_event:.0f} us, database "
+          + ("?" if db_cpu is None else f"{db_cpu * per_event:.0f} us")
+          + "; database CPU a row of the raw COPY: " + ("?" if copy_db_cpu is None else f"{copy_db_cpu * per_event:.0f} us"))
     print(gateway.final_stats())
     clean = counts["lost"] == counts["duplicated"] == counts["unexpected"] == 0
     for name, baseline_rate in (("COPY", copy_rate), ("executemany", many_rate)):

@@ -187,6 +187,12 @@ def wait_heartbeats(device_ids: list[str], since, timeout: float) -> int:
 
 # --- measuring ------------------------------------------------------------------------------------------------------
 
+async def progress(simulator, started: float) -> None:
+    while True:
+        await asyncio.sleep(15)
+        print(f"  {time.monotonic() - started:5.0f} s: {simulator.connected():,} terminals connected", flush=True)
+
+
 def bare_publish(host: str, port: int, topic: str, payload: bytes) -> float:
     """One paho publish (QoS 1, as the gateway's); returns the monotonic time just before it."""
     import paho.mqtt.client as mqtt
@@ -220,8 +226,10 @@ async def measure(args, target, specs) -> dict:
     simulator = Simulator(specs, config=config_for(args.broker_host, args.broker_port, timeout=30.0, keepalive=60),
                           platform_key=platform_public_key_text(), connect_at_once=args.connect_at_once)
     connect_started, since = time.monotonic(), timezone.now()
+    reporter = asyncio.create_task(progress(simulator, connect_started))
     await simulator.start()
     connected = await simulator.wait_connected(timeout=300)
+    reporter.cancel()
     figures["connect_seconds"] = time.monotonic() - connect_started
     print(f"{simulator.connected():,} of {len(specs):,} terminals connected and subscribed in "
           f"{figures['connect_seconds']:.1f} s", flush=True)

@@ -144,6 +144,10 @@ class ConsoleConsumer(AsyncJsonWebsocketConsumer):
                     if not await database_sync_to_async(self._still_allowed)():
                         await self.close(code=FORBIDDEN)
                         return
+                    # channel layers drop group members after ``group_expiry`` (a day by default),
+                    # and a guard-room console stays open for days: joining again renews them
+                    for group in self.groups_joined:
+                        await self.channel_layer.group_add(group, self.channel_name)
                 if catchup:
                     alarms, events = await database_sync_to_async(self._rows_after)(cursor)
                     if alarms:

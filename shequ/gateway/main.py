@@ -60,7 +60,7 @@ class GatewayConfig:
     batch_size: int = 2000
     batch_delay: float = 0.05
     #: batches written at once on PostgreSQL (each on its own connection); SQLite writes one at a time
-    writers: int = 2
+    writers: int = 1
     max_pending_events: int = 100_000
     reconnect_min: float = 0.2
     reconnect_max: float = 30.0

@@ -20,7 +20,7 @@ PATTERN = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 #: name -> what it becomes (shown next to the template editor)
 PLACEHOLDERS = {
-    "area": _("发布单位名称，如“长庆坊社区”"),
+    "area": _("发布单位（区、街道、社区或小区）的名称"),
     "district": _("所在区的名称"),
     "street": _("所在街道的名称"),
     "community": _("所在社区的名称"),

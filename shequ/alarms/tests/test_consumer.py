@@ -345,3 +345,29 @@ def test_the_event_stream_pushes_the_latest_events(guard, door_a, gate_a):
     keys = [item["key"] for item in message["items"]]
     assert len(keys) == EVENTS_PER_MESSAGE  # one complex, one message: the latest only
     assert keys[-1] == f"{gate_a.pk}:{events[-1].event_id}"
+
+
+def test_a_console_open_for_days_keeps_its_groups(guard, settings, monkeypatch):
+    """Channel layers forget group members after ``group_expiry``: the console renews them."""
+    import time
+
+    from channels.layers import get_channel_layer
+
+    from shequ.alarms import consumers
+
+    settings.SHEQU_CONSOLE_CATCHUP_SECONDS = 0.1
+    monkeypatch.setattr(consumers, "RECHECK_SECONDS", 0.2)
+    layer = get_channel_layer()
+
+    async def scenario():
+        console, _ = await _open(guard)
+        for members in layer.groups.values():
+            for channel in members:
+                members[channel] = 1.0  # joined in 1970: due to be forgotten
+        await asyncio.sleep(0.6)
+        renewed = [stamp for members in layer.groups.values() for stamp in members.values()]
+        await console.disconnect()
+        return renewed
+
+    renewed = run(scenario)
+    assert renewed and all(stamp > time.time() - 60 for stamp in renewed)
