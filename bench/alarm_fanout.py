@@ -20,8 +20,8 @@ Two set-ups, run one after the other (each in a process of its own):
           (the demo: the web process is the only process);
   redis   Redis channel layer, uvicorn in a process of its own (production: the
           gateway and the web are apart); only when Redis answers on
-          REDIS_URL (default redis://127.0.0.1:6379/11?socket_timeout=10: a database
-          of its own, and a read timeout longer than channels_redis' 5 s blocking read).
+          REDIS_URL (default: database 11, with socket_timeout and max_connections
+          set, see DEFAULT_REDIS).
 
     python bench/alarm_fanout.py                        # SQLite in SHEQU_DATA_DIR, both layers
     python bench/alarm_fanout.py --layer memory --consoles 200 --trials 20
@@ -56,8 +56,10 @@ HOST = "127.0.0.1"
 WAIT_S = 30.0  # one fan-out never takes this long unless something is broken
 TERMINAL = "bench-fanout-indoor"
 GUARD = "bench-fanout-guard"
-# a database of its own; socket_timeout above channels_redis' 5 s blocking read (redis-py 8 times out at 5 s)
-DEFAULT_REDIS = "redis://127.0.0.1:6379/11?socket_timeout=10"
+# A database of its own, and two settings redis-py 8 needs under channels_redis 4: a read timeout
+# above channels_redis' 5 s blocking read (the default, 5 s, kills idle consoles) and a pool
+# larger than the default 100 connections (500 consoles joining or leaving at once exceed it).
+DEFAULT_REDIS = "redis://127.0.0.1:6379/11?socket_timeout=10&max_connections=2000"
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:

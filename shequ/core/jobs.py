@@ -35,7 +35,7 @@ JOBS: tuple[Job, ...] = (
     Job("alarms.escalate", "shequ.alarms.services.alarms_escalate_due", 5),
     Job("notices.publish_due", "shequ.notices.services.notices_publish_due", 10),
     Job("notices.expire_due", "shequ.notices.services.notices_expire_due", 60),
-    Job("visitors.overstay", "shequ.visitors.services.visits_overstay_check", 60),
+    Job("visitors.tick", "shequ.visitors.services.visitors_tick", 60),  # passes expire, overstays alarm
     Job("mailbox.remind", "shequ.mailbox.services.mailbox_remind_due", 300),
     Job("cases.escalate_overdue", "shequ.cases.services.lifecycle.cases_escalate_overdue", 300),
     Job("cases.warn_due_soon", "shequ.cases.services.lifecycle.cases_warn_due_soon", 300),

@@ -147,8 +147,11 @@ async def handle_line(door: Door, line: str) -> dict:
 
 
 def _answer(decision) -> dict:
-    return {"ok": True, "allow": decision.allow, "credential_kind": decision.credential_kind,
-            "person_id": decision.person_id, "reason": decision.reason}
+    answer = {"ok": True, "allow": decision.allow, "credential_kind": decision.credential_kind,
+              "person_id": decision.person_id, "reason": decision.reason}
+    if getattr(decision, "pass_id", ""):
+        answer["pass_id"] = decision.pass_id
+    return answer
 
 
 def main(argv: list[str] | None = None) -> int:

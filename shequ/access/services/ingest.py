@@ -125,6 +125,7 @@ def events_store(
             kinds = _alarming_kinds()
             alarming = [event for event in stored if event.row.kind in kinds]
             if alarming:
+                _check_references_now()
                 _to_alarms(alarming, what="alarms")
             passes = [event for event in stored if event.row.credential_kind == "pass" and event.row.pass_id]
             if passes:
@@ -280,6 +281,37 @@ def _insert_one_by_one(rows: list[EventRow], received_at: datetime) -> list[tupl
     if refused:
         messages_quarantine(refused)
     return stored
+
+
+def _check_references_now() -> None:
+    """Run the event rows' deferred foreign-key checks now rather than at commit (PostgreSQL).
+
+    Raising an alarm appends to the audit chain, which holds a lock until commit; with the
+    checks of a few thousand rows left for the commit, the other ingest connection waits
+    that much longer for it. The constraints are deferred again afterwards, for the rest of
+    the transaction."""
+    if connection.vendor != "postgresql":
+        return
+    names = _deferred_event_constraints()
+    if names:
+        listed = ", ".join(connection.ops.quote_name(name) for name in names)
+        with connection.cursor() as cursor:
+            cursor.execute(f"SET CONSTRAINTS {listed} IMMEDIATE")
+            cursor.execute(f"SET CONSTRAINTS {listed} DEFERRED")
+
+
+_deferred_constraints: dict[str, tuple[str, ...]] = {}
+
+
+def _deferred_event_constraints() -> tuple[str, ...]:
+    """The event table's deferred constraints (Django's foreign keys), looked up once a database."""
+    key = connection.settings_dict["NAME"]
+    if key not in _deferred_constraints:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT conname FROM pg_constraint WHERE conrelid = %s::regclass AND condeferred "
+                           "ORDER BY conname", [AccessEvent._meta.db_table])
+            _deferred_constraints[key] = tuple(name for (name,) in cursor.fetchall())
+    return _deferred_constraints[key]
 
 
 def _alarming_kinds() -> frozenset[str]:
