@@ -17,5 +17,8 @@ def navigation(request) -> dict:
             "export": user_can(user, Capability.EXPORT),
             "audit": user_can(user, Capability.READ_AUDIT),
             "grants": user_can(user, Capability.MANAGE_GRANTS),
+            "visitors": user_can(user, Capability.VISITORS_GUARD),
+            "mailbox": user_can(user, Capability.MAILBOX_HANDLE),
+            "police": user_can(user, Capability.ALARMS_POLICE),
         }
     }

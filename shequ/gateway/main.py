@@ -57,7 +57,7 @@ class GatewayConfig:
     keepalive: int = 15
     #: seconds to wait for the broker to answer a connect or subscribe
     mqtt_timeout: float = 10.0
-    batch_size: int = 4000
+    batch_size: int = 2000
     batch_delay: float = 0.05
     #: batches written at once on PostgreSQL (each on its own connection); SQLite writes one at a time
     writers: int = 2
