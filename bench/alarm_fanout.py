@@ -4,10 +4,11 @@ Each trial starts a clock and stores one ``sos`` event of an indoor terminal the
 way ``shequ gateway`` does, on a database thread: ``events_store`` (which raises
 the SOS alarm in the storing transaction and pushes it after the commit), then
 ``events_to_consoles`` (the live event stream). The clock stops, per socket, when
-each of 500 real WebSocket clients, logged in as the complex's guards and
-connected to a real uvicorn server running ``shequ.asgi``, receives the alarm.
-Every (trial, socket) delivery is one sample; the slowest socket of each trial is
-reported too.
+each of 500 real WebSocket clients, logged in as the complex's guard and connected
+to a real uvicorn server running ``shequ.asgi``, receives the alarm. The clients
+run in a process of their own (as browsers are elsewhere), stamping arrivals with
+the system-wide monotonic clock. Every (trial, socket) delivery is one sample; the
+slowest socket of each trial is reported too.
 
 Baseline, measured in the same run and interleaved with the trials: a bare
 channel-layer ``group_send`` of a same-size one-alarm console message to the
@@ -426,9 +427,9 @@ def run_one(args: argparse.Namespace) -> int:
         async_to_sync(get_channel_layer().flush)()
     server = ProcessServer(port) if redis else ThreadServer(port)
     backend = settings.CHANNEL_LAYERS["default"]["BACKEND"].rsplit(".", 1)[-1]
+    where = "in its own process" if redis else "on a thread of this process"
     print(f"alarm fan-out: {args.trials} SOS alarms after {args.warmup} warm-up to {args.consoles} consoles; "
-          f"{benchkit.describe_database()}; {backend}, web {'in its own process' if redis else 'on a thread of this process'}",
-          flush=True)
+          f"{benchkit.describe_database()}; {backend}, web {where}", flush=True)
     server.start()
     try:
         samples = asyncio.run(measure(args, place, port))

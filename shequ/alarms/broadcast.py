@@ -3,9 +3,9 @@
 One group per complex ("home" group): everything that happens at a complex's
 doors, or below it, goes to that complex's group; a device placed above the
 complex level (a community office door) uses its own area's group. A console
-joins the home groups of the areas its user may watch and drops items outside
-the user's grant paths, so a guard granted on one building of a complex sees
-only that building.
+joins (through its process's hub, :mod:`shequ.alarms.hub`) the home groups of
+the areas its user may watch and drops items outside the user's grant paths, so
+a guard granted on one building of a complex sees only that building.
 
 Sending happens after the surrounding transaction commits (a console that
 reacts at once must find the alarm in the database), and never fails the
@@ -87,7 +87,8 @@ def send_now(messages: list[tuple[str, dict]]) -> None:
 
     async def send_all() -> None:
         for group, body in messages:
-            await layer.group_send(group, body)
+            # the group rides along: a process's hub hands the push to that group's consoles only
+            await layer.group_send(group, {**body, "group": group})
 
     target = getattr(layer, CONSOLE_LOOP_ATTR, None)
     if target is not None and (target.is_closed() or not target.is_running()):

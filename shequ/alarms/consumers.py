@@ -6,7 +6,9 @@ police console (:class:`PoliceConsoleConsumer`) needs ``alarms.police``; the
 street console (:class:`StreetConsoleConsumer`) ``alarms.view``. A console joins
 the groups of its user's areas, receives a snapshot (open alarms, and latest
 events in the guard room) and then every change as it happens, filtered to what
-its kind of console shows (``selectors.ConsoleMode``). Acknowledging, dispatching
+its kind of console shows (``selectors.ConsoleMode``). Pushes reach it through the
+process's :class:`~shequ.alarms.hub.ConsoleHub` (one layer member for all consoles)
+and a queue of its own. Acknowledging, dispatching
 and closing go through ordinary POSTs (CSRF, audit with the client's address),
 never through this socket.
 
@@ -29,6 +31,7 @@ from django.utils import timezone
 
 from shequ.access.models import AccessEvent
 from shequ.alarms import broadcast, payloads, selectors
+from shequ.alarms.hub import ConsoleHub
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +41,8 @@ FORBIDDEN = 4403
 RECHECK_SECONDS = 60.0
 CATCHUP_LIMIT = 100
 CATCHUP_OVERLAP = timedelta(seconds=5)
+#: pushes waiting to be sent to one console; more means its browser stopped reading
+INBOX_LIMIT = 200
 
 
 def _second_factor_ok(user, session) -> bool:
@@ -60,7 +65,9 @@ class ConsoleConsumer(AsyncJsonWebsocketConsumer):
     paths: list[str]
 
     async def connect(self) -> None:
-        self.groups_joined, self.paths, self.housekeeping = [], [], None
+        self.groups_joined, self.paths, self.housekeeping, self.pusher, self.hub = [], [], None, None, None
+        self.inbox: asyncio.Queue[dict] = asyncio.Queue(maxsize=INBOX_LIMIT)
+        self.falling_behind = False
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
             await self.close(code=NOT_LOGGED_IN)
@@ -70,11 +77,12 @@ class ConsoleConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=FORBIDDEN)
             return
         broadcast.remember_console_loop(self.channel_layer, asyncio.get_running_loop())
-        for group in self.groups_joined:
-            await self.channel_layer.group_add(group, self.channel_name)
+        self.hub = ConsoleHub.of(self.channel_layer)
+        await self.hub.join(self, self.groups_joined)  # pushes queue up from now on: none is lost
         await self.accept()
         snapshot, cursor = await database_sync_to_async(self._snapshot)()
         await self.send_json({"type": "snapshot", **snapshot})
+        self.pusher = asyncio.create_task(self._push_loop())
         self.housekeeping = asyncio.create_task(self._housekeep(cursor))
 
     def _load_access(self, user) -> bool:
@@ -95,20 +103,30 @@ class ConsoleConsumer(AsyncJsonWebsocketConsumer):
         return selectors.console_snapshot(user=self.user, mode=self.mode), cursor
 
     async def disconnect(self, code: int) -> None:
-        if self.housekeeping is not None:
-            self.housekeeping.cancel()
-        for group in self.groups_joined:
-            await self.channel_layer.group_discard(group, self.channel_name)
+        for task in (self.housekeeping, self.pusher):
+            if task is not None:
+                task.cancel()
+        if self.hub is not None:
+            await self.hub.leave(self, self.groups_joined)
 
-    async def dispatch(self, message) -> None:
-        # Channels closes stale database connections before every handler: a hop to its one
-        # thread-sensitive thread per message and per console, taken in turn. Pushes never touch
-        # the database, and with 500 consoles those hops were most of a fan-out's time
-        # (bench/alarm_fanout.py), so they skip it; everything else goes the usual way.
-        if message["type"] == broadcast.MESSAGE_TYPE:
-            await self.console_push(message)
-        else:
-            await super().dispatch(message)
+    # --- pushes, from the hub -------------------------------------------------------------------------------------
+
+    def hub_deliver(self, message: dict) -> None:
+        try:
+            self.inbox.put_nowait(message)
+        except asyncio.QueueFull:
+            if not self.falling_behind:
+                self.falling_behind = True
+                logger.warning("console %s is %d pushes behind; closing it so it reloads its snapshot",
+                               self.channel_name, INBOX_LIMIT)
+                _keep(asyncio.ensure_future(self.close()))
+
+    def hub_failed(self) -> None:
+        _keep(asyncio.ensure_future(self.close()))
+
+    async def _push_loop(self) -> None:
+        while True:
+            await self.console_push(await self.inbox.get())
 
     async def receive_json(self, content, **kwargs) -> None:
         # the socket is push-only; a ping keeps proxies from closing an idle console
@@ -119,8 +137,8 @@ class ConsoleConsumer(AsyncJsonWebsocketConsumer):
         return any(path.startswith(granted) for granted in self.paths)
 
     async def console_push(self, event: dict) -> None:
-        """A group message from :mod:`shequ.alarms.broadcast`, filtered to the user's grants
-        and to what this console shows."""
+        """A push from :mod:`shequ.alarms.broadcast` (through the hub), filtered to the
+        user's grants and to what this console shows."""
         kind = event["kind"]
         if kind == "events" and not self.mode.events:
             return
@@ -146,8 +164,7 @@ class ConsoleConsumer(AsyncJsonWebsocketConsumer):
                         return
                     # channel layers drop group members after ``group_expiry`` (a day by default),
                     # and a guard-room console stays open for days: joining again renews them
-                    for group in self.groups_joined:
-                        await self.channel_layer.group_add(group, self.channel_name)
+                    await self.hub.renew()
                 if catchup:
                     alarms, events = await database_sync_to_async(self._rows_after)(cursor)
                     if alarms:
@@ -193,6 +210,15 @@ class StreetConsoleConsumer(ConsoleConsumer):
 
 def _always(item: dict) -> bool:
     return True
+
+
+# tasks scheduled without a waiter: the loop keeps only weak references to them
+_closing_tasks: set[asyncio.Future] = set()
+
+
+def _keep(task: asyncio.Future) -> None:
+    _closing_tasks.add(task)
+    task.add_done_callback(_closing_tasks.discard)
 
 
 @dataclass

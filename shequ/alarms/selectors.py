@@ -52,7 +52,6 @@ POLICE = ConsoleMode(
 )
 STREET = ConsoleMode("street", VIEW, False, Q(escalation_level__gte=EscalationLevel.STREET),
                      lambda item: item["escalation_level"] >= EscalationLevel.STREET)
-MODES = {mode.name: mode for mode in (GUARD, POLICE, STREET)}
 
 
 def _alarm_rows(queryset: QuerySet) -> QuerySet:

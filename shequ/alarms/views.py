@@ -25,7 +25,7 @@ from django.views.decorators.http import require_POST
 from shequ.access.models import CredentialKind, EventKind
 from shequ.accounts.audit import Actor
 from shequ.accounts.roles import Capability
-from shequ.accounts.scope import user_can
+from shequ.accounts.scope import grant_paths, user_can
 from shequ.accounts.views.access import staff_page
 from shequ.alarms import payloads, selectors, services, stats
 from shequ.alarms.forms import AlarmFilterForm, StatsForm
@@ -33,6 +33,7 @@ from shequ.alarms.models import (Alarm, AlarmActionKind, AlarmKind, AlarmSource,
                                  PoliceStatus)
 from shequ.alarms.routing import websocket_urlpatterns
 from shequ.registry import selectors as registry_selectors
+from shequ.registry.models.area import LEVEL_DEPTH, AreaLevel
 
 #: the URL name of each step (the consoles build /alarms/{id}/{step}/ from the same paths)
 STEP_URL_NAME = {
@@ -62,8 +63,12 @@ def _can_forward(user, area=None) -> bool:
 
 
 def _console_links(user) -> dict[str, bool]:
+    """Which consoles the page header offers: the street console to those who watch a street or more."""
+    street_depth = LEVEL_DEPTH[AreaLevel.STREET]
     return {"guard": user_can(user, Capability.ALARMS_VIEW), "police": user_can(user, Capability.ALARMS_POLICE),
-            "street": user_can(user, Capability.ALARMS_VIEW)}
+            # a path holds one id per level from the city down
+            "street": any(len(path.strip("/").split("/")) <= street_depth + 1
+                          for path in grant_paths(user, Capability.ALARMS_VIEW))}
 
 
 def _console_config(request: HttpRequest, mode: selectors.ConsoleMode) -> dict:
@@ -131,8 +136,10 @@ def alarm_list(request: HttpRequest) -> HttpResponse:
     registry_selectors.attach_addresses(page.rows)
     query = request.GET.copy()
     query.pop("page", None)
-    return render(request, "alarms/alarm_list.html", {"form": form, "page": page, "rows": page.rows,
-                                                      "query": query.urlencode(), "links": _console_links(request.user)})
+    return render(request, "alarms/alarm_list.html", {
+        "form": form, "page": page, "rows": page.rows, "query": query.urlencode(),
+        "links": _console_links(request.user),
+    })
 
 
 @staff_page(Capability.ALARMS_VIEW)

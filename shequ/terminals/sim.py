@@ -181,10 +181,20 @@ class Simulator:
                 await asyncio.wait_for(terminal.listening.wait(), remaining)
         return self.connected() == len(self.terminals)
 
-    async def stop(self) -> None:
+    async def stop(self, grace: float | None = None) -> int:
+        """Disconnect every terminal; those not done within ``grace`` seconds (the MQTT
+        timeout by default) are cancelled. Returns how many had to be cancelled."""
         self._stop.set()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-        self._tasks.clear()
+        tasks, self._tasks = self._tasks, []
+        if not tasks:
+            return 0
+        _done, late = await asyncio.wait(tasks, timeout=self.config.timeout if grace is None else grace)
+        for task in late:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        if late:
+            logger.warning("%d terminal tasks did not stop in time and were cancelled", len(late))
+        return len(late)
 
     # --- commands --------------------------------------------------------------------------------------------------
 
@@ -337,6 +347,7 @@ async def _serve(simulator: Simulator) -> None:
     reader = asyncio.StreamReader()
     await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
     await simulator.start()
+    await simulator.wait_connected(simulator.config.timeout)
     print(json.dumps({"ok": True, **simulator.status()}), flush=True)
     try:
         while True:

@@ -19,7 +19,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple
 
-from django.db import DataError, IntegrityError, InterfaceError, OperationalError, connection, transaction
+from django.db import (
+    DataError,
+    IntegrityError,
+    InterfaceError,
+    OperationalError,
+    ProgrammingError,
+    connection,
+    transaction,
+)
 from django.db.models.base import ModelState
 from django.utils import timezone
 
@@ -295,9 +303,14 @@ def _check_references_now() -> None:
     names = _deferred_event_constraints()
     if names:
         listed = ", ".join(connection.ops.quote_name(name) for name in names)
-        with connection.cursor() as cursor:
-            cursor.execute(f"SET CONSTRAINTS {listed} IMMEDIATE")
-            cursor.execute(f"SET CONSTRAINTS {listed} DEFERRED")
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(f"SET CONSTRAINTS {listed} IMMEDIATE")
+                cursor.execute(f"SET CONSTRAINTS {listed} DEFERRED")
+        except ProgrammingError:
+            # a constraint renamed by a migration since they were looked up: look again when the batch is retried
+            _deferred_constraints.pop(connection.settings_dict["NAME"], None)
+            raise
 
 
 _deferred_constraints: dict[str, tuple[str, ...]] = {}

@@ -23,7 +23,8 @@ GUARD_PATH, POLICE_PATH, STREET_PATH = "/ws/alarms/console/", "/ws/alarms/police
 async def _open(user, path: str) -> tuple[WebsocketCommunicator, dict]:
     from shequ.asgi import application
 
-    console = WebsocketCommunicator(application, path, headers=_headers(await database_sync_to_async(_session_of)(user)))
+    session = await database_sync_to_async(_session_of)(user)
+    console = WebsocketCommunicator(application, path, headers=_headers(session))
     connected, _code = await console.connect(timeout=WAIT)
     assert connected
     snapshot = await console.receive_json_from(timeout=WAIT)
@@ -208,3 +209,11 @@ def test_an_acknowledged_sos_stays_acknowledged_on_every_console(guard, police, 
     item = run(scenario)["items"][0]
     assert (item["status"], item["acknowledged_by"]) == ("acknowledged", "guard_a")
     assert Alarm.objects.get(pk=alarm.pk).status == "acknowledged"
+
+
+def test_the_header_offers_the_street_console_to_street_staff_only(client_for, street_cadre, guard, police):
+    assert 'href="/alarms/street/"' in client_for(street_cadre).get("/alarms/").content.decode()
+    guard_page = client_for(guard).get("/alarms/").content.decode()
+    assert 'href="/alarms/street/"' not in guard_page
+    assert 'href="/alarms/police/"' not in guard_page
+    assert 'href="/alarms/police/"' in client_for(police).get("/alarms/").content.decode()
