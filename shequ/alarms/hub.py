@@ -23,9 +23,6 @@ from weakref import WeakKeyDictionary
 
 logger = logging.getLogger(__name__)
 
-CHANNEL_PREFIX = "alarms.hub."
-
-
 class HubMember(Protocol):
     def hub_deliver(self, message: dict) -> None: ...
 
@@ -56,7 +53,9 @@ class ConsoleHub:
     async def join(self, member: HubMember, groups: list[str]) -> None:
         async with self.lock:
             if self.channel is None:
-                self.channel = await self.layer.new_channel(CHANNEL_PREFIX)
+                # the layer's own prefix: channels_redis polls one process-specific key per process,
+                # and a channel under another prefix would never be read
+                self.channel = await self.layer.new_channel()
                 self.task = asyncio.create_task(self._run(self.channel))
             for group in groups:
                 if not self.members[group]:

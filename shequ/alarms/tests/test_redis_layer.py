@@ -55,3 +55,22 @@ def test_an_alarm_reaches_the_right_console_through_redis(redis_layer, guard, gu
     messages, quiet_b = run(scenario)
     assert sorted(message["type"] for message in messages) == ["alarms", "events"]
     assert quiet_b
+
+
+def test_the_hub_listens_on_the_key_the_process_polls(redis_layer, guard):
+    """channels_redis reads one process-specific key per process: a hub channel under
+    another prefix would never be read, and every console would stay silent."""
+    from channels.layers import get_channel_layer
+
+    from shequ.alarms.hub import ConsoleHub
+
+    async def scenario():
+        console, _ = await _open(guard)
+        layer = get_channel_layer()
+        hub_key = layer.non_local_name(ConsoleHub.of(layer).channel)
+        process_key = layer.non_local_name(await layer.new_channel())
+        await console.disconnect()
+        return hub_key, process_key
+
+    hub_key, process_key = run(scenario)
+    assert hub_key == process_key
