@@ -169,8 +169,11 @@ NINJA_PAGINATION_PER_PAGE = 50
 # REDIS_URL so the gateway process and every web worker share one layer.
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
+    # socket_timeout above channels_redis' 5 s blocking read (redis-py's default of 5 s would
+    # break every idle console after 5 s); a pool large enough for hundreds of consoles joining at once
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer",
-                                  "CONFIG": {"hosts": [REDIS_URL], "prefix": "shequ"}}}
+                                  "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": 10,
+                                                        "max_connections": 2000}], "prefix": "shequ"}}}
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 # Seconds between the console's look at the database for alarms and events written by

@@ -8,9 +8,8 @@ the groups of its user's areas, receives a snapshot (open alarms, and latest
 events in the guard room) and then every change as it happens, filtered to what
 its kind of console shows (``selectors.ConsoleMode``). Pushes reach it through the
 process's :class:`~shequ.alarms.hub.ConsoleHub` (one layer member for all consoles)
-and a queue of its own. Acknowledging, dispatching
-and closing go through ordinary POSTs (CSRF, audit with the client's address),
-never through this socket.
+and a queue of its own. Acknowledging, dispatching and closing go through ordinary
+POSTs (CSRF, audit with the client's address), never through this socket.
 
 Close codes before the handshake completes: 4401 not logged in, 4403 no second
 factor or no right to watch alarms.
@@ -79,9 +78,13 @@ class ConsoleConsumer(AsyncJsonWebsocketConsumer):
         broadcast.remember_console_loop(self.channel_layer, asyncio.get_running_loop())
         self.hub = ConsoleHub.of(self.channel_layer)
         await self.hub.join(self, self.groups_joined)  # pushes queue up from now on: none is lost
-        await self.accept()
-        snapshot, cursor = await database_sync_to_async(self._snapshot)()
-        await self.send_json({"type": "snapshot", **snapshot})
+        try:
+            await self.accept()
+            snapshot, cursor = await database_sync_to_async(self._snapshot)()
+            await self.send_json({"type": "snapshot", **snapshot})
+        except BaseException:
+            await self.hub.leave(self, self.groups_joined)  # no console here to queue for
+            raise
         self.pusher = asyncio.create_task(self._push_loop())
         self.housekeeping = asyncio.create_task(self._housekeep(cursor))
 

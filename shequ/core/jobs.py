@@ -28,11 +28,15 @@ class Job:
     func: str
     #: seconds between runs
     every: float
+    #: waits on something outside the database (an HTTP peer): the gateway runs it on a thread
+    #: of its own, so a slow peer cannot hold up acks, heartbeats and the other jobs
+    blocking: bool = False
 
 
 JOBS: tuple[Job, ...] = (
     Job("intercom.calls_expire", "shequ.intercom.services.calls_expire", 5),
     Job("alarms.escalate", "shequ.alarms.services.alarms_escalate_due", 5),
+    Job("alarms.police_forwards", "shequ.alarms.services.police_forwards_deliver_due", 5, blocking=True),
     Job("notices.publish_due", "shequ.notices.services.notices_publish_due", 10),
     Job("notices.expire_due", "shequ.notices.services.notices_expire_due", 60),
     Job("visitors.tick", "shequ.visitors.services.visitors_tick", 60),  # passes expire, overstays alarm
@@ -74,6 +78,17 @@ class JobClock:
         for job in ready:
             self._due[job.name] = now + job.every
         return ready
+
+
+def job_run_on_thread(job: Job) -> bool:
+    """:func:`job_run` for a thread of its own (``asyncio.to_thread``): closes that thread's
+    database connections afterwards, as Django does at the end of a request."""
+    from django.db import connections
+
+    try:
+        return job_run(job)
+    finally:
+        connections.close_all()
 
 
 def jobs_run_all(*, now: datetime | None = None) -> dict[str, bool]:

@@ -83,6 +83,7 @@ class Control:
         from shequ.core.jobs import JobClock
 
         self._jobs = JobClock(clock=clock) if timing.jobs else None
+        self._blocking_jobs: dict[str, asyncio.Task] = {}
 
     # --- called on the event loop by the message dispatcher ------------------------------------------------------
 
@@ -163,9 +164,19 @@ class Control:
             self.directory.replace(await self.worker.run(devices_load))
             self._due["refresh"] = now + self.timing.directory_refresh
         if self._jobs is not None:
-            from shequ.core.jobs import job_run
+            await self._run_jobs()
 
-            for job in self._jobs.due():
+    async def _run_jobs(self) -> None:
+        from shequ.core.jobs import job_run, job_run_on_thread
+
+        for job in self._jobs.due():
+            if job.blocking:
+                # on a thread of its own; skipped while the last round still runs
+                if job.name not in self._blocking_jobs:
+                    task = asyncio.create_task(asyncio.to_thread(job_run_on_thread, job))
+                    self._blocking_jobs[job.name] = task
+                    task.add_done_callback(lambda _t, name=job.name: self._blocking_jobs.pop(name, None))
+            else:
                 await self.worker.run(job_run, job)  # logs its own failures: one broken job stops nothing
 
     async def _apply_acks(self) -> None:
