@@ -263,7 +263,7 @@ async def measure(args, target, specs) -> dict:
         figures["outcomes"] = simulator.outcomes()
     finally:
         stopping = time.monotonic()
-        late = await simulator.stop(grace=90)
+        late = await simulator.stop(grace=20)
         print(f"terminals stopped in {time.monotonic() - stopping:.1f} s ({late} cancelled)", flush=True)
         if not args.keep_sessions:
             forgotten = await simulator.forget_sessions()

@@ -151,7 +151,8 @@ def events_to_consoles(stored: Sequence[StoredEvent]) -> None:
         from shequ.alarms.services import events_stream
 
         try:
-            events_stream(_latest_per_console(stored))
+            alias = connection.alias
+            events_stream([_event(item, alias) for item in _latest_per_console(stored)])
         except (OperationalError, InterfaceError):
             raise
         except Exception:  # noqa: BLE001 - display only: a bug there must not stop ingest

@@ -158,7 +158,7 @@ def test_it_stores_the_events_when_the_alarms_fail(device, monkeypatch):
 def test_it_stores_nothing_when_the_database_fails_during_the_alarms(device, monkeypatch):
     from shequ.alarms import services
 
-    def lost(events):
+    def lost(events, **_options):
         raise OperationalError("server closed the connection unexpectedly")
 
     monkeypatch.setattr(services, "alarms_from_events", lost)
@@ -175,7 +175,7 @@ def test_it_streams_only_the_latest_events_of_each_console(tree, monkeypatch):
     from shequ.alarms import services
 
     streamed = []
-    monkeypatch.setattr(services, "alarms_from_events", lambda events: streamed.extend(events))
+    monkeypatch.setattr(services, "events_stream", lambda events: streamed.extend(events))
     # two doors of complex A share its consoles; a gate of complex B has its own
     door_1, door_2 = Device.objects.filter(device_id__in=list(make_devices(tree.unit_a, 2)))
     gate_b = Device.objects.get(device_id=next(iter(make_devices(tree.complex_b, 1))))
