@@ -243,12 +243,15 @@ def _signed_as_sent(raw: bytes | str, sig: str, secret: str) -> bool:
     part of verifying, is not needed. False sends the caller to the full check, so a
     message in any other JSON form verifies as before.
 
-    Sound because the signer signs only canonical envelopes without ``sig``: ``raw`` is
-    valid JSON whose top level has ``sig`` (``envelope_decode`` checked both), and the
-    member cut out is one that, put back into canonical JSON, still parses, which it
-    only does as a member of an object; had it been a nested one, the signed bytes would
-    hold a top-level ``sig``, which no signed envelope has. So the cut member is the
-    top-level one, and the parsed envelope is exactly what was signed, plus ``sig``."""
+    No weaker: the MAC covers exactly the bytes received bar that member, so no one
+    without the secret can have changed a byte. And what is read is what was signed:
+    signers sign canonical envelopes without ``sig``; ``raw`` is valid JSON with a
+    top-level ``sig`` (``envelope_decode`` checked both); a member put into canonical
+    JSON leaves it parseable only as a member of an object, and had the cut one been
+    nested, the signed bytes would hold a top-level ``sig``, which no envelope has. So
+    the cut member is the top-level one, and the parsed envelope is the signed one plus
+    ``sig``. (A device that signs its own non-canonical bytes is believed here too,
+    where re-serialising would refuse it: its bytes are still authenticated.)"""
     try:
         data = raw.encode() if isinstance(raw, str) else bytes(raw)
     except UnicodeEncodeError:

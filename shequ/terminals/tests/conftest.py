@@ -1,12 +1,12 @@
 """Fixtures of the terminal tests: terminals in homes of communities A and B, their kiosk
-URLs, the platform's key and a forger's, broadcasts signed as the gateway signs them."""
+URLs, notices published through the notices services, broadcasts signed as the gateway
+signs them."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 
 def make_terminal(area, device_id: str, kind: str = "indoor_terminal", name: str = ""):
@@ -63,19 +63,6 @@ def published_notice(*, author, approver, area, title: str, audience=(), care_ta
     notice_submit(actor=Actor(user=author), notice=notice)
     notice_approve(actor=Actor(user=approver), notice=notice)
     return notice_publish(actor=Actor(user=approver), notice=notice)
-
-
-@pytest.fixture
-def platform_key():
-    """(private key, public key text) of the platform (the test data directory's key)."""
-    from shequ.core import signing
-
-    return signing.platform_private_key(), signing.platform_public_key_text()
-
-
-@pytest.fixture
-def forger_key():
-    return Ed25519PrivateKey.generate()
 
 
 def notice_body(notice_id, title: str = "停水通知", **fields) -> dict:

@@ -66,9 +66,9 @@ def shown(simulator: Simulator) -> list[tuple[str, str]]:
 
 
 def test_a_terminal_shows_a_notice_of_an_area_above_it_and_reports_when_it_got_it():
-    simulator = delivered = deliver([(1, broadcast(1, notice_body(42, urgent=True), PLATFORM))])
+    simulator = deliver([(1, broadcast(1, notice_body(42, urgent=True), PLATFORM))])
 
-    assert shown(delivered) == [("42", "停水通知")]
+    assert shown(simulator) == [("42", "停水通知")]
     [(device_id, receipt)] = simulator.receipts["42"].items()
     assert device_id in simulator.terminals
     assert receipt.arrived <= receipt.verified
