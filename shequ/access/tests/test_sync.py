@@ -155,3 +155,15 @@ def test_it_withholds_a_face_once_the_last_non_face_credential_expired(doors, re
     later = timezone.now() + timedelta(days=2)
     assert device_access_list(doors.gate_a, later)["faces"] == []
     assert device_access_list(doors.gate_a)["faces"]
+
+
+def test_a_device_with_an_empty_list_still_gets_a_first_snapshot_with_the_keys(tree):
+    from shequ.access.services import device_register
+    from shequ.core.signing import platform_public_key_text
+
+    terminal = device_register(actor=SYSTEM, device_id="terminal-0301", name="0301室内机", kind="indoor_terminal",
+                               area=tree.house_a.area).device
+
+    assert Device.objects.get(pk=terminal.pk).latest_version > 0
+    sync = protocol.sync_parse(device_sync_delta(terminal, 0))
+    assert sync.full and sync.platform_key == platform_public_key_text() and sync.credential_key
