@@ -10,9 +10,8 @@ from __future__ import annotations
 import time
 
 from django.core.management.base import BaseCommand, CommandError
-from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
+from shequ.core.ticks import tick_moment
 from shequ.alarms.services import alarms_tick
 
 
@@ -25,12 +24,7 @@ class Command(BaseCommand):
                             help="keep running, once every SECONDS (default: run once)")
 
     def handle(self, *args, now: str | None = None, every: float = 0.0, **options):
-        moment = None
-        if now:
-            parsed = parse_datetime(now)
-            if parsed is None:
-                raise CommandError(f"not an ISO date-time: {now!r}")
-            moment = parsed if timezone.is_aware(parsed) else timezone.make_aware(parsed)
+        moment = tick_moment(now) if now else None  # None: the clock at each round
         if every < 0:
             raise CommandError("--every must not be negative")
         while True:

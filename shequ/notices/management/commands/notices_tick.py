@@ -7,26 +7,14 @@ second tick skips the rows the first holds).
 
 from __future__ import annotations
 
-from django.core.management.base import BaseCommand, CommandError
-from django.utils import timezone
-from django.utils.dateparse import parse_datetime
-
+from shequ.core.ticks import TickCommand
 from shequ.notices.services import notices_expire_due, notices_publish_due
 
 
-class Command(BaseCommand):
+class Command(TickCommand):
     help = "Publish scheduled notices that are due and expire notices past their expiry."
 
-    def add_arguments(self, parser):
-        parser.add_argument("--now", help="ISO time to run as (for replaying history); default: now")
-
-    def handle(self, *args, now: str | None = None, **options):
-        moment = timezone.now()
-        if now:
-            parsed = parse_datetime(now)
-            if parsed is None:
-                raise CommandError(f"not an ISO date-time: {now!r}")
-            moment = parsed if timezone.is_aware(parsed) else timezone.make_aware(parsed)
+    def tick(self, *, moment, **options):
         published = notices_publish_due(now=moment)
         expired = notices_expire_due(now=moment)
         self.stdout.write(f"published {len(published)}, expired {len(expired)}")

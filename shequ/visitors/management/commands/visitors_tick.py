@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import time
 
-from django.core.management.base import BaseCommand, CommandError
-from django.utils import timezone
-from django.utils.dateparse import parse_datetime
+from django.core.management.base import BaseCommand
 
+from shequ.core.ticks import tick_moment
 from shequ.visitors.services import visitors_tick
 
 
@@ -23,12 +22,7 @@ class Command(BaseCommand):
         parser.add_argument("--every", type=float, default=0, help="repeat every this many seconds (default: run once)")
 
     def handle(self, *args, now: str | None = None, every: float = 0, **options):
-        moment = None
-        if now:
-            parsed = parse_datetime(now)
-            if parsed is None:
-                raise CommandError(f"not an ISO date-time: {now!r}")
-            moment = parsed if timezone.is_aware(parsed) else timezone.make_aware(parsed)
+        moment = tick_moment(now) if now else None  # None: the clock at each round
         while True:
             outcome = visitors_tick(now=moment)
             self.stdout.write(f"expired {outcome['expired']}, overstay alarms {outcome['overstays']}")
