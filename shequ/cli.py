@@ -173,6 +173,7 @@ def _print_report(report) -> None:
 def demo(args: argparse.Namespace) -> int:
     from shequ import seed as seeding
     from shequ.accounts.audit import Actor, audit_append
+    from shequ.seed.demo_content import demo_content_ensure
     from shequ.seed.users import DemoAnchorsMissing, demo_users_ensure
 
     print("正在准备数据库……", flush=True)
@@ -182,6 +183,7 @@ def demo(args: argparse.Namespace) -> int:
         people = seeding.DEMO_PEOPLE if args.people is None else max(args.people, 1)
         _print_report(seeding.seed(people=people, seed=_seed_value(args),
                                    progress=_progress))
+    content = None
     try:
         logins, created = demo_users_ensure()
     except DemoAnchorsMissing:
@@ -190,11 +192,14 @@ def demo(args: argparse.Namespace) -> int:
     else:
         if created:
             audit_append(actor=Actor.system(via="cli"), action="demo_users.created", detail={"users": created})
+        content = demo_content_ensure()
     host = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
     print()
     print(f"Shequ 演示：http://{host}:{args.port}/")
     if logins:
         _print_logins(logins)
+    if content is not None:
+        _print_demo_links(f"http://{host}:{args.port}", content)
     if args.no_web:
         return 0
     gateway = None if args.no_gateway else _demo_gateway(args.host, args.mqtt_port)
@@ -233,6 +238,24 @@ def _print_logins(logins) -> None:
         print("  " + "  ".join(cell + " " * (width - _width(cell)) for cell, width in zip(row, widths)).rstrip())
     print("工作人员登录需要动态验证码：把 TOTP 密钥加入身份验证器应用，"
           "或运行 `shequ totp 用户名` 显示当前的6位验证码。")
+
+
+def _print_demo_links(base: str, content) -> None:
+    from django.urls import reverse
+
+    print("演示内容（长庆坊）：")
+    links = [
+        ("门禁设备与通行规则（worker）", reverse("access:device_list")),
+        ("通知审批（street）", reverse("notices:approval_queue")),
+        ("访客通行证（resident）", reverse("visitors:my_passes")),
+        ("门卫访客台（guard）", reverse("visitors:guard")),
+        ("警民信箱（police、police_chief）", reverse("mailbox:inbox")),
+    ]
+    if content.kiosk_path:
+        links.append(("居民家室内终端（无需登录）", content.kiosk_path))
+    width = max(_width(label) for label, _path in links)
+    for label, path in links:
+        print(f"  {label}{' ' * (width - _width(label))}  {base}{path}")
 
 
 def _width(text: str) -> int:

@@ -40,6 +40,7 @@ DEMO_USERS = (
     DemoUser("grid", Role.GRID_WORKER, "complex", "网格员 赵磊"),
     DemoUser("property", Role.PROPERTY_STAFF, "complex", "长庆物业 陈刚"),
     DemoUser("police", Role.POLICE, "community", "社区民警 刘伟"),
+    DemoUser("police_chief", Role.POLICE_CHIEF, "community", "警务室负责人 周强"),
     DemoUser("guard", Role.GUARD, "complex", "长庆坊门卫 孙师傅"),
     DemoUser("resident", Role.RESIDENT, "house", ""),
     DemoUser("sysadmin", Role.SYSTEM_ADMIN, "city", "系统管理员"),
@@ -61,7 +62,8 @@ class DemoAnchorsMissing(LookupError):
     """The database holds no seeded 长庆坊, so demo users have nowhere to sit."""
 
 
-def _anchors() -> dict[str, Area]:
+def demo_anchors() -> dict[str, Area]:
+    """The seeded nodes demo users and demo content sit on, by name (city ... complex)."""
     community_code = places.SHOWCASE_COMMUNITY[0]
     by_code = {area.code: area for area in Area.objects.filter(
         code__in=["610100", places.SHOWCASE_DISTRICT, places.SHOWCASE_STREET, community_code, f"{community_code}-01"])}
@@ -94,7 +96,7 @@ def _resident_home(complex_area: Area) -> Residence | None:
 def demo_users_ensure() -> tuple[list[DemoLogin], list[str]]:
     """Create the demo users that do not exist yet; return every demo login and the
     usernames created now. Raises DemoAnchorsMissing on a database without the seed."""
-    anchors = _anchors()
+    anchors = demo_anchors()
     home = _resident_home(anchors["complex"])
     logins, created = [], []
     # one Argon2 hash (~0.3 s) shared by the demo logins, which share a published password anyway
