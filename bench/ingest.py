@@ -21,7 +21,12 @@ Steps:
 6. the rate is events / (last evack - first publish): every event stored and
    committed (an evack goes out only after the commit);
 7. stop the gateway (SIGTERM) and count: events stored, lost (expected but
-   missing), duplicated, unexpected. All three must be 0.
+   missing), duplicated, unexpected. All three must be 0;
+8. print where the CPU went while publishing, an event: the gateway process, the
+   devices (this process) and the database server (its processes for this
+   database, read from /proc when it runs on this machine), next to the database
+   CPU a row of the raw COPY: on a machine shared with other work, the ratio
+   follows what that work leaves over, and these say what each side costs.
 
 Target (issue 4): at least 5,000 events/s sustained with none lost or duplicated,
 and at least 50 % of the rate of a raw bulk insert of the same rows measured in
