@@ -8,6 +8,7 @@ their own secret, whatever broker sits in between (docs/mqtt.md).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import socket
 from collections.abc import AsyncIterator
@@ -38,7 +39,24 @@ async def embedded_broker(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) ->
     try:
         yield broker
     finally:
-        await broker.shutdown()
+        await _shutdown(broker)
+
+
+#: seconds amqtt gets to shut down cleanly
+SHUTDOWN_SECONDS = 5.0
+
+
+async def _shutdown(broker) -> None:
+    try:
+        await asyncio.wait_for(broker.shutdown(), SHUTDOWN_SECONDS)
+    except TimeoutError:
+        # amqtt's shutdown first cleans up every session and can wait forever for a client
+        # handler's reader to stop (seen under load); its listeners are closed only after that.
+        # Close them here, so the port is free for a restart and no client hangs on a dead broker.
+        logging.getLogger(__name__).warning("the embedded broker did not shut down in %.0f s; closing its "
+                                            "listeners", SHUTDOWN_SECONDS)
+        for server in list(getattr(broker, "_servers", {}).values()):
+            await server.close_instance()
 
 
 def port_is_open(host: str, port: int, timeout: float = 0.5) -> bool:
