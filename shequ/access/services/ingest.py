@@ -14,7 +14,8 @@ that is after the commit: an acknowledged event is in the database.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple
@@ -134,10 +135,15 @@ def events_store(
             alarming = [event for event in stored if event.row.kind in kinds]
             if alarming:
                 _check_references_now()
-                _to_alarms(alarming, what="alarms")
+                from shequ.alarms.services import alarms_from_events
+
+                # streamed after commit by events_to_consoles
+                _hand_over(alarming, lambda events: alarms_from_events(events, stream=False), what="alarms")
             passes = [event for event in stored if event.row.credential_kind == "pass" and event.row.pass_id]
             if passes:
-                _to_passes(passes)
+                from shequ.visitors.services import pass_events_record
+
+                _hand_over(passes, pass_events_record, what="pass use counting")
     return stored
 
 
@@ -150,13 +156,7 @@ def events_to_consoles(stored: Sequence[StoredEvent]) -> None:
     if stored:
         from shequ.alarms.services import events_stream
 
-        try:
-            alias = connection.alias
-            events_stream([_event(item, alias) for item in _latest_per_console(stored)])
-        except (OperationalError, InterfaceError):
-            raise
-        except Exception:  # noqa: BLE001 - display only: a bug there must not stop ingest
-            logger.exception("console push failed for %d stored events", len(stored))
+        _hand_over(_latest_per_console(stored), events_stream, what="console push", savepoint=False)
 
 
 def _latest_per_console(stored: Sequence[StoredEvent]) -> list[StoredEvent]:
@@ -334,34 +334,21 @@ def _alarming_kinds() -> frozenset[str]:
     return frozenset(ALARM_OF_EVENT)
 
 
-def _to_alarms(stored: Sequence[StoredEvent], *, what: str) -> None:
-    """Hand stored events to ``shequ.alarms`` in a savepoint, so a failure there cannot lose
-    them: database errors still propagate (the caller retries), anything else is logged."""
-    from shequ.alarms.services import alarms_from_events
-
+def _hand_over(stored: Sequence[StoredEvent], handler: Callable[[list[AccessEvent]], object], *, what: str,
+               savepoint: bool = True) -> None:
+    """Hand stored events to another app (alarms, visitor passes, consoles). Database errors
+    propagate (the caller retries the batch); anything else is a bug there, logged with its
+    traceback, so it cannot stop ingest. A handler that writes runs in a savepoint, so its
+    failure cannot lose the events stored with it."""
     alias = connection.alias
     events = [_event(item, alias) for item in stored]
     try:
-        with transaction.atomic():
-            alarms_from_events(events, stream=False)  # streamed after commit by events_to_consoles
+        with transaction.atomic() if savepoint else nullcontext():
+            handler(events)
     except (OperationalError, InterfaceError):
         raise
-    except Exception:  # noqa: BLE001 - a bug there must not stop ingest; it is logged with its traceback
+    except Exception:  # noqa: BLE001 - logged with its traceback
         logger.exception("%s failed for %d stored events", what, len(events))
-
-
-def _to_passes(stored: Sequence[StoredEvent]) -> None:
-    """Visitor-pass events count the pass's uses (``shequ.visitors``), in a savepoint like alarms."""
-    from shequ.visitors.services import pass_events_record
-
-    alias = connection.alias
-    try:
-        with transaction.atomic():
-            pass_events_record([_event(item, alias) for item in stored])
-    except (OperationalError, InterfaceError):
-        raise
-    except Exception:  # noqa: BLE001 - a bug there must not stop ingest; it is logged with its traceback
-        logger.exception("pass use counting failed for %d stored events", len(stored))
 
 
 def _event(stored: StoredEvent, alias: str) -> AccessEvent:

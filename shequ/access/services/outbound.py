@@ -12,7 +12,6 @@ import uuid
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from django.db import transaction
 from django.utils import timezone
 
 from shequ.access import protocol
@@ -47,8 +46,7 @@ def outbound_broadcast(*, area: Area, name: str, body: dict, expires_at: datetim
 def outbound_pending(*, limit: int = 500, now: datetime | None = None) -> list[Outbound]:
     """The oldest unsent messages (expired ones are marked dropped and left out)."""
     now = now or timezone.now()
-    with transaction.atomic():
-        Outbound.objects.filter(sent_at__isnull=True, dropped=False, expires_at__lte=now).update(dropped=True)
+    Outbound.objects.filter(sent_at__isnull=True, dropped=False, expires_at__lte=now).update(dropped=True)
     return list(Outbound.objects.filter(sent_at__isnull=True, dropped=False)
                 .select_related("device").order_by("created_at", "pk")[:limit])
 
