@@ -8,6 +8,7 @@ from django.db import transaction
 from shequ.accounts.audit import Actor
 from shequ.registry.models import Area, Organization, OrganizationMember, Person
 from shequ.registry.services.common import apply, audited_save, require_change, require_change_and_move, snapshot
+from shequ.registry.services.people import _access_changed
 from shequ.registry.validators import validate_uscc
 
 ORGANIZATION_FIELDS = {"name", "kind", "uscc", "area", "address", "legal_representative"}
@@ -48,7 +49,8 @@ def organization_member_add(*, actor: Actor, organization: Organization, person:
     member = OrganizationMember(organization=organization, person=person, role=role, is_contact=is_contact,
                                 start_date=start_date)
     member = audited_save(actor, member, None)
-    _doors_follow(member)
+    # property-company staff open doors by access rule: their doors follow the membership
+    _access_changed(member.person)
     return member
 
 
@@ -58,13 +60,6 @@ def organization_member_end(*, actor: Actor, member: OrganizationMember, end_dat
     before = snapshot(member)
     member.end_date = end_date
     member = audited_save(actor, member, before)
-    _doors_follow(member)
+    # property-company staff open doors by access rule: their doors follow the membership
+    _access_changed(member.person)
     return member
-
-
-def _doors_follow(member: OrganizationMember) -> None:
-    """Property-company staff open doors by access rule: their doors follow the membership
-    in the same transaction (the nightly ``access_sweep`` catches start/end dates)."""
-    from shequ.access.services import access_person_changed
-
-    access_person_changed(person_ids=[member.person_id])
