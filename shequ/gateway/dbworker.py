@@ -20,6 +20,9 @@ logger = logging.getLogger(__name__)
 
 
 class DbWorker:
+    #: seconds ``close`` waits by default for the statement still running
+    CLOSE_SECONDS = 5.0
+
     def __init__(self, name: str) -> None:
         self.name = name
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=name)
@@ -29,7 +32,7 @@ class DbWorker:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, functools.partial(_call, func, args, kwargs))
 
-    def close(self, timeout: float = 5.0) -> None:
+    def close(self, timeout: float | None = None) -> None:
         """Close the worker's connection and end its thread. Waits up to ``timeout`` for work
         still running (a write stuck on a dead database is left to finish on its own)."""
         try:
@@ -37,6 +40,7 @@ class DbWorker:
         except RuntimeError:  # already closed
             return
         self._executor.shutdown(wait=False)
+        timeout = self.CLOSE_SECONDS if timeout is None else timeout
         try:
             closing.result(timeout)
         except TimeoutError:

@@ -28,7 +28,7 @@ from django.utils import timezone
 from shequ.access import protocol
 from shequ.access.services.ingest import QuarantineRow, event_rows
 from shequ.gateway.backoff import Backoff
-from shequ.gateway.broker import DEFAULT_HOST, DEFAULT_PORT, embedded_broker
+from shequ.gateway.broker import DEFAULT_HOST, DEFAULT_PORT, SHUTDOWN_SECONDS, embedded_broker
 from shequ.gateway.control import Control, ControlTiming
 from shequ.gateway.dbworker import DbWorker
 from shequ.gateway.feed import ConsoleFeed
@@ -43,6 +43,8 @@ MAX_LOOKUPS = 16
 MAX_HELD_PER_LOOKUP = 100
 #: publishes queued for the broker; beyond this, evacks are skipped (devices resend)
 MAX_PUBLISHING = 10_000
+#: seconds a graceful stop gives the last acknowledgements to leave for the broker
+PUBLISHES_SENT_SECONDS = 5.0
 #: seconds between reloads of one device after a bad signature (its secret may have been rotated)
 RELOAD_EVERY = 30.0
 
@@ -159,10 +161,15 @@ class Gateway:
         if graceful:
             if not await self.batcher.drain(self.config.drain_seconds):
                 logger.warning("stopped with %d events unstored (devices will resend them)", self.batcher.pending)
-            await self._publishes_sent(timeout=5)
-        for task in [*tasks, *self._background]:
+            await self._publishes_sent(timeout=PUBLISHES_SENT_SECONDS)
+        running = [*tasks, *self._background]
+        for task in running:
             task.cancel()
-        await asyncio.gather(*tasks, *self._background, return_exceptions=True)
+        # bounded: aiomqtt's disconnect waits up to mqtt_timeout, and on Python 3.11 it can swallow a
+        # cancellation; a task still running after that is left behind rather than hanging the stop
+        _, stuck = await asyncio.wait(running, timeout=self.config.mqtt_timeout) if running else (set(), set())
+        if stuck:
+            logger.warning("stopping without waiting for %s", ", ".join(sorted(task.get_name() for task in stuck)))
         self._close_workers()
         logger.info("gateway stopped: %s", self.stats.as_dict())
 
@@ -460,10 +467,24 @@ class GatewayThread:
         self._ready.wait(timeout)
         return self.error is None and self._ready.is_set()
 
-    def stop(self, timeout: float = 15.0) -> None:
+    def stop(self, timeout: float | None = None) -> bool:
+        """Ask the gateway to stop and wait for it; True once the thread has ended (the broker's port is free).
+
+        The default wait is the sum of every bounded step of a graceful stop, so a slow but healthy stop
+        is never mistaken for a hung one."""
         if self._loop is not None and self._stop is not None and not self._loop.is_closed():
             self._loop.call_soon_threadsafe(self._stop.set)
-        self._thread.join(timeout)
+        self._thread.join(self.stop_budget() if timeout is None else timeout)
+        return not self._thread.is_alive()
+
+    def stop_budget(self) -> float:
+        """Seconds a graceful stop may take at worst: drain, last acknowledgements, the MQTT disconnect,
+        each database worker finishing its statement, then the embedded broker's own shutdown."""
+        config = self.config
+        workers = 1 if _database_vendor() == "sqlite" else config.writers + 1
+        broker = SHUTDOWN_SECONDS if self.embedded else 0.0
+        return (config.drain_seconds + PUBLISHES_SENT_SECONDS + config.mqtt_timeout
+                + workers * DbWorker.CLOSE_SECONDS + broker + 5.0)
 
     def _main(self) -> None:
         async def main() -> None:

@@ -52,9 +52,11 @@ def test_it_runs_the_broker_and_the_gateway_on_a_thread_for_the_demo(tree):
 
         assert asyncio.run(asyncio.wait_for(connect(), 10))
     finally:
-        gateway.stop()
+        stopped = gateway.stop()
 
+    assert stopped
     assert not port_is_open("127.0.0.1", port)
+
 
 
 @pytest.mark.django_db(transaction=True)
