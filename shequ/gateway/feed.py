@@ -1,6 +1,6 @@
 """The live feed of ordinary events to the guard-room consoles.
 
-Alarms are raised as events are stored (same transaction). Streaming every pass
+Alarms are raised as events are stored (before the events are acknowledged). Streaming every pass
 and refusal to the consoles is a display matter: it goes a few times a second,
 with only the latest events of each console group (a console is sent the latest
 few of its complex), so its cost does not grow with the ingest rate. "Latest" is

@@ -25,7 +25,6 @@ from django.db import (
     IntegrityError,
     InterfaceError,
     OperationalError,
-    ProgrammingError,
     connection,
     transaction,
 )
@@ -104,13 +103,20 @@ def events_store(
     received_at: datetime | None = None,
     raise_alarms: bool = True,
 ) -> list[StoredEvent]:
-    """Store events and quarantined messages in one transaction; idempotent.
+    """Store events and quarantined messages in one transaction, then raise their alarms; idempotent.
 
     Returns the events new to the database (those already stored are left alone).
-    Forced-entry and door-held events raise their alarms in the same transaction,
-    so a database failure never leaves one stored (and acknowledged) without its
-    alarm; a bug in the alarms code is logged and does not stop ingest. Streaming
-    the ordinary events to the consoles is :func:`events_to_consoles`, after commit.
+    Visitor-pass uses are counted in the storing transaction. Forced-entry, door-held
+    and SOS events raise their alarms in a short transaction of their own right after:
+    the alarms append to the audit chain, whose lock would otherwise be held through
+    the whole batch's commit and make the gateway's writers wait for each other. The
+    gateway acknowledges events only after this returns, so a database failure during
+    the alarms leaves the events stored but unacknowledged: the device sends them
+    again, they arrive as duplicates, and duplicates of alarming kinds are handed to
+    the alarms again (which skip events already behind an alarm). A bug in the alarms
+    code is logged and does not stop ingest. Streaming the ordinary events to the
+    consoles is :func:`events_to_consoles`, after commit.
+
     Events naming a person who no longer exists are stored without the person;
     events of a device deleted meanwhile are dropped. If the database refuses the
     batch for its content (a constraint or a value it cannot hold), the events are
@@ -130,21 +136,34 @@ def events_store(
             logger.warning("the database refused a batch of %d events; storing them one by one", len(rows))
             inserted = _insert_one_by_one(rows, received_at)
         stored = [StoredEvent(pk, by_key[device_pk, event_id], received_at) for pk, device_pk, event_id in inserted]
-        if stored and raise_alarms:
-            kinds = _alarming_kinds()
-            alarming = [event for event in stored if event.row.kind in kinds]
-            if alarming:
-                _check_references_now()
-                from shequ.alarms.services import alarms_from_events
+        passes = [event for event in stored if event.row.credential_kind == "pass" and event.row.pass_id]
+        if passes:
+            from shequ.visitors.services import pass_events_record
 
-                # streamed after commit by events_to_consoles
-                _hand_over(alarming, lambda events: alarms_from_events(events, stream=False), what="alarms")
-            passes = [event for event in stored if event.row.credential_kind == "pass" and event.row.pass_id]
-            if passes:
-                from shequ.visitors.services import pass_events_record
+            _hand_over([_event(item, connection.alias) for item in passes], pass_events_record,
+                       what="pass use counting")
+    if raise_alarms:
+        kinds = _alarming_kinds()
+        alarming = [_event(event, connection.alias) for event in stored if event.row.kind in kinds]
+        new_keys = {(device_pk, event_id) for _, device_pk, event_id in inserted}
+        alarming += _stored_before([row for key, row in by_key.items() if row.kind in kinds and key not in new_keys])
+        if alarming:
+            from shequ.alarms.services import alarms_from_events
 
-                _hand_over(passes, pass_events_record, what="pass use counting")
+            # streamed after commit by events_to_consoles
+            _hand_over(alarming, lambda events: alarms_from_events(events, stream=False), what="alarms")
     return stored
+
+
+def _stored_before(resent: Sequence[EventRow]) -> list[AccessEvent]:
+    """The stored rows of events that arrived again (a device resends what was not acknowledged,
+    as after a failure between storing an event and raising its alarm)."""
+    if not resent:
+        return []
+    wanted = {(row.device_pk, row.event_id) for row in resent}
+    found = AccessEvent.objects.filter(device_id__in={device for device, _ in wanted},
+                                       event_id__in={event_id for _, event_id in wanted})
+    return [event for event in found if (event.device_id, event.event_id) in wanted]
 
 
 def events_to_consoles(stored: Sequence[StoredEvent]) -> None:
@@ -156,7 +175,9 @@ def events_to_consoles(stored: Sequence[StoredEvent]) -> None:
     if stored:
         from shequ.alarms.services import events_stream
 
-        _hand_over(_latest_per_console(stored), events_stream, what="console push", savepoint=False)
+        alias = connection.alias
+        _hand_over([_event(item, alias) for item in _latest_per_console(stored)], events_stream,
+                   what="console push", atomic=False)
 
 
 def _latest_per_console(stored: Sequence[StoredEvent]) -> list[StoredEvent]:
@@ -292,58 +313,20 @@ def _insert_one_by_one(rows: list[EventRow], received_at: datetime) -> list[tupl
     return stored
 
 
-def _check_references_now() -> None:
-    """Run the event rows' deferred foreign-key checks now rather than at commit (PostgreSQL).
-
-    Raising an alarm appends to the audit chain, which holds a lock until commit; with the
-    checks of a few thousand rows left for the commit, the other ingest connection waits
-    that much longer for it. The constraints are deferred again afterwards, for the rest of
-    the transaction."""
-    if connection.vendor != "postgresql":
-        return
-    names = _deferred_event_constraints()
-    if names:
-        listed = ", ".join(connection.ops.quote_name(name) for name in names)
-        try:
-            with connection.cursor() as cursor:
-                cursor.execute(f"SET CONSTRAINTS {listed} IMMEDIATE")
-                cursor.execute(f"SET CONSTRAINTS {listed} DEFERRED")
-        except ProgrammingError:
-            # a constraint renamed by a migration since they were looked up: look again when the batch is retried
-            _deferred_constraints.pop(connection.settings_dict["NAME"], None)
-            raise
-
-
-_deferred_constraints: dict[str, tuple[str, ...]] = {}
-
-
-def _deferred_event_constraints() -> tuple[str, ...]:
-    """The event table's deferred constraints (Django's foreign keys), looked up once a database."""
-    key = connection.settings_dict["NAME"]
-    if key not in _deferred_constraints:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT conname FROM pg_constraint WHERE conrelid = %s::regclass AND condeferred "
-                           "ORDER BY conname", [AccessEvent._meta.db_table])
-            _deferred_constraints[key] = tuple(name for (name,) in cursor.fetchall())
-    return _deferred_constraints[key]
-
-
 def _alarming_kinds() -> frozenset[str]:
     from shequ.alarms.services import ALARM_OF_EVENT
 
     return frozenset(ALARM_OF_EVENT)
 
 
-def _hand_over(stored: Sequence[StoredEvent], handler: Callable[[list[AccessEvent]], object], *, what: str,
-               savepoint: bool = True) -> None:
+def _hand_over(events: list[AccessEvent], handler: Callable[[list[AccessEvent]], object], *, what: str,
+               atomic: bool = True) -> None:
     """Hand stored events to another app (alarms, visitor passes, consoles). Database errors
     propagate (the caller retries the batch); anything else is a bug there, logged with its
-    traceback, so it cannot stop ingest. A handler that writes runs in a savepoint, so its
-    failure cannot lose the events stored with it."""
-    alias = connection.alias
-    events = [_event(item, alias) for item in stored]
+    traceback, so it cannot stop ingest. A handler that writes runs in a transaction (a
+    savepoint inside the storing one), so its failure cannot lose the events stored with it."""
     try:
-        with transaction.atomic() if savepoint else nullcontext():
+        with transaction.atomic() if atomic else nullcontext():
             handler(events)
     except (OperationalError, InterfaceError):
         raise

@@ -214,8 +214,8 @@ def _phone_of(user) -> str:
 # --- device events ----------------------------------------------------------------------------------------------
 
 def alarms_from_events(events: Iterable, *, stream: bool = True) -> list[Alarm]:
-    """Call once after storing new device events, in the storing transaction (the
-    gateway's ingest does).
+    """Call once after storing new device events and before acknowledging them to the
+    device (the gateway's ingest does).
 
     Forced-entry, door-held and SOS events raise alarms (or count as repeats of the
     device's unacknowledged alarm of that kind), pushed to the consoles after the

@@ -1,17 +1,16 @@
-"""The ingest's faster paths: rows from validated dicts, the binary stage, early reference
-checks before alarms, and the console feed's grouping."""
+"""The ingest's faster paths: rows from validated dicts, the binary stage and the console
+feed's grouping."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
 import pytest
-from django.db import ProgrammingError, connection
+from django.db import connection
 from django.utils import timezone
 
 from shequ.access import protocol
 from shequ.access.models import AccessEvent, QuarantinedMessage
-from shequ.access.services import ingest
 from shequ.access.services.ingest import EventRow, StoredEvent, event_rows, events_store
 from shequ.gateway.directory import DeviceDirectory, DeviceInfo
 from shequ.gateway.feed import ConsoleFeed
@@ -64,22 +63,6 @@ def test_it_quarantines_an_event_with_text_the_database_cannot_hold_and_stores_t
 
     assert [item.row.event_id for item in stored] == ["e2"]
     assert QuarantinedMessage.objects.get().reason.startswith("event e1: the database refused it")
-
-
-@postgresql_only
-def test_it_looks_up_the_event_constraints_again_when_a_migration_renamed_them(device, monkeypatch):
-    from shequ.alarms.models import Alarm
-
-    monkeypatch.setitem(ingest._deferred_constraints, connection.settings_dict["NAME"], ("renamed_meanwhile",))
-
-    with pytest.raises(ProgrammingError):
-        events_store([row(device, "f1", "forced")])
-    assert not AccessEvent.objects.exists()
-
-    stored = events_store([row(device, "f1", "forced")])  # the batcher's retry
-
-    assert [item.row.event_id for item in stored] == ["f1"]
-    assert Alarm.objects.filter(device=device).count() == 1
 
 
 def test_the_console_feed_keeps_the_latest_events_of_each_group_and_leaves_out_history():

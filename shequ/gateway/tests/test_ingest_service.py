@@ -155,19 +155,26 @@ def test_it_stores_the_events_when_the_alarms_fail(device, monkeypatch):
     assert logged[0].exc_info is not None  # with the traceback
 
 
-def test_it_stores_nothing_when_the_database_fails_during_the_alarms(device, monkeypatch):
+def test_a_database_failure_during_the_alarms_raises_and_the_resent_batch_raises_the_alarm(device, monkeypatch):
     from shequ.alarms import services
+    from shequ.alarms.models import Alarm
+
+    real = services.alarms_from_events
 
     def lost(events, **_options):
         raise OperationalError("server closed the connection unexpectedly")
 
     monkeypatch.setattr(services, "alarms_from_events", lost)
-
-    with pytest.raises(OperationalError):
+    with pytest.raises(OperationalError):  # so the gateway acknowledges nothing
         events_store([row(device, "e1"), row(device, "f1", "forced")])
+    assert AccessEvent.objects.count() == 2 and not Alarm.objects.exists()
 
-    # the whole batch is retried later: it must not be half stored
-    assert not AccessEvent.objects.exists()
+    monkeypatch.setattr(services, "alarms_from_events", real)
+    stored = events_store([row(device, "e1"), row(device, "f1", "forced")])  # the device sends them again
+
+    assert stored == []  # nothing new to store
+    assert Alarm.objects.get().event.event_id == "f1"
+    assert AccessEvent.objects.count() == 2
 
 
 def test_it_streams_only_the_latest_events_of_each_console(tree, monkeypatch):
