@@ -112,6 +112,7 @@ class Gateway:
         cancelled (then stop at once, as a crash would: unacknowledged events are resent by devices)."""
         loaded = False
         try:
+            await self.control_worker.run(_urls_load)
             loaded = await self._load_directory(stop)
         finally:
             if not loaded:  # stopped (or killed) before the database answered
@@ -382,6 +383,15 @@ def _event_json(raw) -> bytes:
         return protocol.canonical_json(raw)
     except UnicodeEncodeError:
         return json.dumps(raw, sort_keys=True, separators=(",", ":")).encode()
+
+
+def _urls_load() -> None:
+    """Load the URLconf now. Alarms pushed to the consoles link to their pages, and the first
+    ``reverse()`` would otherwise import every app's views (over a second) while the first
+    alarm's batch is being stored, delaying that alarm and every event queued behind it."""
+    from django.urls import get_resolver
+
+    get_resolver().reverse_dict  # noqa: B018 - populating it is the point
 
 
 def _database_vendor() -> str:
