@@ -192,10 +192,13 @@ class Control:
                 self.want_sync(device)
 
     async def _flush_beats(self) -> None:
+        from shequ.access.services import devices_heartbeats_record
+
         beats = self._beats
         self._beats = {}
         try:
-            await self.worker.run(_beats_record, [(device.pk, at, synced) for device, at, synced in beats.values()])
+            await self.worker.run(devices_heartbeats_record,
+                                  [(device.pk, at, synced) for device, at, synced in beats.values()])
         except BaseException:
             # keep them, unless newer ones came meanwhile
             self._beats = {**beats, **self._beats}
@@ -309,19 +312,6 @@ def _acks_apply(acks: list[tuple[int, object]]) -> list[int | None]:
                         ack.reason)
         results.append(result)
     return results
-
-
-def _beats_record(beats: list[tuple[int, datetime, int]]) -> None:
-    from django.db import transaction
-
-    from shequ.access.models import Device
-    from shequ.access.services import device_heartbeat_record
-
-    devices = Device.objects.in_bulk({pk for pk, _at, _synced in beats})
-    with transaction.atomic():
-        for pk, at, synced in beats:
-            if pk in devices:
-                device_heartbeat_record(device=devices[pk], at=at, synced_version=synced)
 
 
 def _sync_body(pk: int, since_version: int) -> dict | None:

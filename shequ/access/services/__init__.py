@@ -9,7 +9,7 @@ from shequ.access.services.credentials import (
 )
 from shequ.access.services.devices import (
     RegisteredDevice, device_heartbeat_record, device_offline_fault, device_register, device_secret,
-    device_secret_for, device_secret_rotate, device_update, devices_mark_offline,
+    device_secret_for, device_secret_rotate, device_update, devices_heartbeats_record, devices_mark_offline,
 )
 from shequ.access.services.faces import (
     embedding_bytes, face_consent_record, face_consent_withdraw, face_deletion_confirm, face_photo_reveal,
@@ -27,7 +27,7 @@ __all__ = [
     "access_sweep", "credential_issue", "credential_revoke", "current_version", "device_access_list",
     "device_heartbeat_record", "device_latest_version", "device_offline_fault", "device_register", "device_secret",
     "device_secret_for", "device_secret_rotate", "device_sync_applied", "device_sync_delta", "device_update",
-    "devices_changed_since", "devices_mark_offline", "embedding_bytes", "face_consent_record",
+    "devices_changed_since", "devices_heartbeats_record", "devices_mark_offline", "embedding_bytes", "face_consent_record",
     "face_consent_withdraw", "face_deletion_confirm", "face_devices", "face_photo_reveal", "face_template_enrol",
     "non_face_gaps", "template_embedding",
 ]

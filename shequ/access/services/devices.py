@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Case, DateTimeField, F, PositiveBigIntegerField, Q, Value, When
+from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -130,14 +132,42 @@ def device_secret_for(device_id: str) -> str | None:
 
 def device_heartbeat_record(*, device: Device, at: datetime, synced_version: int | None = None) -> None:
     """A heartbeat arrived: the device is online; a raised offline fault is cleared."""
-    # a delayed heartbeat never moves the time backwards
-    Device.objects.filter(Q(last_heartbeat_at__isnull=True) | Q(last_heartbeat_at__lt=at), pk=device.pk).update(
-        last_heartbeat_at=at)
-    if synced_version is not None:
-        # the device's own word: lower after a reset, so not kept monotonic here
-        Device.objects.filter(pk=device.pk).update(synced_version=synced_version)
-    if Device.objects.filter(pk=device.pk, fault_raised_at__isnull=False).update(fault_raised_at=None):
-        device_back_online(device=device, at=at)
+    devices_heartbeats_record([(device.pk, at, synced_version)])
+
+
+#: devices per UPDATE in :func:`devices_heartbeats_record` (each row is matched against a CASE of this many WHENs)
+HEARTBEATS_PER_STATEMENT = 250
+
+
+def devices_heartbeats_record(beats: Sequence[tuple[int, datetime, int | None]]) -> None:
+    """Heartbeats of many devices, ``(device pk, at, synced version or None)``, in one transaction
+    and a few statements: the gateway gathers them, and at thousands of terminals one UPDATE
+    per device and field kept its control loop (and the broadcasts queued behind it) busy.
+
+    A delayed heartbeat never moves ``last_heartbeat_at`` backwards. ``synced_version`` is the
+    device's own word (lower after a reset), so it is taken as it comes. Devices whose offline
+    fault was raised are back online. Unknown devices are ignored."""
+    latest: dict[int, tuple[datetime, int | None]] = {}
+    for pk, at, synced in beats:  # one device twice in a batch: its later heartbeat counts
+        if pk not in latest or at >= latest[pk][0]:
+            latest[pk] = (at, synced)
+    pks = sorted(latest)
+    with transaction.atomic():
+        for start in range(0, len(pks), HEARTBEATS_PER_STATEMENT):
+            chunk = pks[start : start + HEARTBEATS_PER_STATEMENT]
+            heard = Case(*[When(pk=pk, then=Greatest(Coalesce("last_heartbeat_at", Value(latest[pk][0])),
+                                                     Value(latest[pk][0]))) for pk in chunk],
+                         output_field=DateTimeField())
+            changes = {"last_heartbeat_at": heard}
+            synced = [When(pk=pk, then=Value(latest[pk][1])) for pk in chunk if latest[pk][1] is not None]
+            if synced:
+                changes["synced_version"] = Case(*synced, default=F("synced_version"),
+                                                 output_field=PositiveBigIntegerField())
+            Device.objects.filter(pk__in=chunk).update(**changes)
+        for device in Device.objects.filter(pk__in=pks, fault_raised_at__isnull=False):
+            # conditional, as the offline sweep's: a fault cleared once is reported back once
+            if Device.objects.filter(pk=device.pk, fault_raised_at__isnull=False).update(fault_raised_at=None):
+                device_back_online(device=device, at=latest[device.pk][0])
 
 
 def devices_mark_offline(*, now: datetime | None = None) -> list[Device]:

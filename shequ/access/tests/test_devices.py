@@ -12,7 +12,7 @@ from shequ.access import protocol
 from shequ.access.models import Device
 from shequ.access.services import (
     device_heartbeat_record, device_register, device_secret, device_secret_for, device_secret_rotate, device_update,
-    devices_mark_offline,
+    devices_heartbeats_record, devices_mark_offline,
 )
 from shequ.accounts.audit import Actor
 from shequ.accounts.models import AuditRecord
@@ -103,6 +103,34 @@ def test_it_never_moves_the_last_heartbeat_backwards(tree):
     device_heartbeat_record(device=device, at=now - timedelta(minutes=5))
     device.refresh_from_db()
     assert device.last_heartbeat_at == now
+
+
+def test_it_records_the_heartbeats_of_many_devices_in_statements_of_a_bounded_size(tree, monkeypatch):
+    from shequ.access.services import devices as devices_module
+
+    monkeypatch.setattr(devices_module, "HEARTBEATS_PER_STATEMENT", 2)
+    first, second, third = (_register(tree, device_id=f"hb-{n}").device for n in range(3))
+    now = timezone.now()
+    device_heartbeat_record(device=second, at=now)  # already heard later than its delayed beat below
+
+    devices_heartbeats_record([(first.pk, now, 4), (second.pk, now - timedelta(minutes=1), None),
+                               (third.pk, now, 0), (first.pk, now - timedelta(seconds=1), 9), (999_999, now, 1)])
+
+    heard = {device.pk: (device.last_heartbeat_at, device.synced_version) for device in Device.objects.all()}
+    assert heard[first.pk] == (now, 4)  # its later heartbeat counts, not the one listed last
+    assert heard[second.pk] == (now, 0)  # never backwards; no version sent, none changed
+    assert heard[third.pk] == (now, 0)
+
+
+def test_many_heartbeats_clear_each_raised_fault_once(tree):
+    device, silent = (_register(tree, device_id=f"hb-{n}").device for n in range(2))
+    now = timezone.now()
+    devices_heartbeats_record([(device.pk, now, None), (silent.pk, now, None)])
+    devices_mark_offline(now=now + timedelta(minutes=5))
+
+    devices_heartbeats_record([(device.pk, now + timedelta(minutes=6), None)])
+
+    assert list(Device.objects.filter(fault_raised_at__isnull=False).values_list("pk", flat=True)) == [silent.pk]
 
 
 def test_it_marks_a_silent_device_offline_once(tree):
