@@ -143,6 +143,7 @@ class EdgeClient:
             if due:
                 await self._publish("event", protocol.events_body([item.event for item in due]))
                 self.store.outbox_mark_sent([item.event_id for item in due], now=now)
+                _stop_if_cancelled()
                 continue
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), config.poll_every)
@@ -151,6 +152,7 @@ class EdgeClient:
         while True:
             await asyncio.sleep(self.config.heartbeat_every)
             await self._heartbeat()
+            _stop_if_cancelled()
 
     async def _heartbeat(self) -> None:
         await self._publish("heartbeat", protocol.heartbeat_body(
@@ -231,6 +233,15 @@ class EdgeClient:
 
     async def _cmd_result(self, cmd_id: str, ok: bool, reason: str = "") -> None:
         await self._publish("ack", protocol.cmd_result_body(cmd_id=cmd_id, ok=ok, reason=reason))
+
+
+def _stop_if_cancelled() -> None:
+    """End the current task if someone cancelled it meanwhile. On Python 3.11, ``asyncio.wait_for``
+    (inside aiomqtt's publish) loses a cancellation that arrives as the publish completes
+    (CPython gh-86296, fixed in 3.12): the loop would go on and the client's stop wait for ever."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
 
 
 def _retrieve_disconnect_error(client: aiomqtt.Client) -> None:

@@ -191,3 +191,26 @@ def test_it_sends_heartbeats_with_its_version_and_outbox(synced, port):
         assert isinstance(beat["uptime"], float)
 
     run(scenario())
+
+
+def test_it_stops_even_when_a_publish_loses_the_cancellation(synced, port, monkeypatch):
+    from shequ.edge.client import EdgeClient
+
+    real_publish = EdgeClient._publish
+
+    async def publish_that_swallows_cancellation(self, name, body):  # Python 3.11's wait_for, at the wrong moment
+        await real_publish(self, name, body)
+        if name == "heartbeat":
+            try:
+                await asyncio.sleep(0.5)
+            except asyncio.CancelledError:
+                pass
+
+    monkeypatch.setattr(EdgeClient, "_publish", publish_that_swallows_cancellation)
+
+    async def scenario():
+        async with embedded_broker(HOST, port), h.FakePlatform(HOST, port) as platform:
+            async with edge_running(synced, HOST, port, heartbeat_every=0.01):  # stopping waits 10 s at most
+                await platform.wait_for(lambda: len(platform.heartbeats) >= 2)
+
+    run(scenario(), timeout=30)
