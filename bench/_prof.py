@@ -275,7 +275,7 @@ class GatewayProcess:
             cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env={**os.environ},
         )
         threading.Thread(target=self._read, daemon=True).start()
-        self.spy = subprocess.Popen(["py-spy", "record", "--pid", str(self.process.pid), "-r", "250", "-f", "raw", "-o", "/tmp/gw.spy", "--threads", "--nonblocking", "--idle"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.spy = subprocess.Popen(["py-spy", "record", "--pid", str(self.process.pid), "-r", "250", "-f", "raw", "-o", "/tmp/gw.spy", "--threads", "--nonblocking"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
     def _read(self) -> None:
         for line in self.process.stderr:

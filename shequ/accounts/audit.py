@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -80,6 +80,19 @@ def _lock_chain() -> None:
     # SQLite: transactions are BEGIN IMMEDIATE (settings), so writers are serial already.
 
 
+@dataclass(frozen=True)
+class AuditEntry:
+    """One record to append: who did what to which object (see :func:`audit_append`)."""
+
+    actor: Actor
+    action: str
+    obj: Model | None = None
+    object_type: str = ""
+    object_id: str = ""
+    area_path: str = ""
+    detail: dict[str, Any] | None = None
+
+
 def audit_append(
     *,
     actor: Actor,
@@ -91,29 +104,56 @@ def audit_append(
     detail: dict[str, Any] | None = None,
 ) -> AuditRecord:
     """Append one record to the chain, inside the caller's transaction if any."""
+    (record,) = audit_append_many([AuditEntry(actor=actor, action=action, obj=obj, object_type=object_type,
+                                              object_id=object_id, area_path=area_path, detail=detail)])
+    return record
+
+
+def audit_append_many(entries: Sequence[AuditEntry]) -> list[AuditRecord]:
+    """Append records to the chain in their order, inside the caller's transaction if any.
+
+    One lock, one look at the chain's end and one INSERT however many: the gateway audits
+    each alarm a batch of events raises, and the chain's lock is held until commit."""
+    if not entries:
+        return []
+    with transaction.atomic():
+        _lock_chain()
+        last = AuditRecord.objects.order_by("-seq").values("seq", "hash").first()
+        seq, prev_hash = (last["seq"], last["hash"]) if last else (0, GENESIS_HASH)
+        at = timezone.now()
+        records = []
+        for entry in entries:
+            seq += 1
+            record = _record_of(entry, seq=seq, at=at, prev_hash=prev_hash)
+            records.append(record)
+            prev_hash = record.hash
+        AuditRecord.objects.bulk_create(records)
+    return records
+
+
+def _record_of(entry: AuditEntry, *, seq: int, at: datetime, prev_hash: str) -> AuditRecord:
+    obj = entry.obj
+    object_type, object_id, area_path = entry.object_type, entry.object_id, entry.area_path
     if obj is not None:
         object_type = object_type or obj._meta.label_lower
         object_id = object_id or str(obj.pk)
         area_path = area_path or _area_path_of(obj)
-    with transaction.atomic():
-        _lock_chain()
-        last = AuditRecord.objects.order_by("-seq").values("seq", "hash").first()
-        record = AuditRecord(
-            seq=(last["seq"] + 1) if last else 1,
-            at=timezone.now(),
-            actor=actor.user,
-            actor_name=actor.name,
-            ip=actor.ip,
-            action=action,
-            object_type=object_type,
-            object_id=object_id,
-            area_path=area_path,
-            detail=json.loads(json.dumps(detail or {}, default=str)),
-            prev_hash=last["hash"] if last else GENESIS_HASH,
-        )
-        record.detail.setdefault("via", actor.via)
-        record.hash = compute_hash(record.prev_hash, record)
-        record.save(force_insert=True)
+    actor = entry.actor
+    record = AuditRecord(
+        seq=seq,
+        at=at,
+        actor=actor.user,
+        actor_name=actor.name,
+        ip=actor.ip,
+        action=entry.action,
+        object_type=object_type,
+        object_id=object_id,
+        area_path=area_path,
+        detail=json.loads(json.dumps(entry.detail or {}, default=str)),
+        prev_hash=prev_hash,
+    )
+    record.detail.setdefault("via", actor.via)
+    record.hash = compute_hash(prev_hash, record)
     return record
 
 

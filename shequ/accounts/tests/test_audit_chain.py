@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 from django.db import DatabaseError, transaction
 
-from shequ.accounts.audit import GENESIS_HASH, Actor, audit_append, audit_verify, compute_hash
+from shequ.accounts.audit import (
+    GENESIS_HASH, Actor, AuditEntry, audit_append, audit_append_many, audit_verify, compute_hash,
+)
 from shequ.accounts.models import AuditRecord
 from shequ.accounts.tests.helpers import disable_audit_triggers
 
@@ -24,6 +26,15 @@ def test_it_links_each_record_to_the_one_before(chain):
     assert first.seq == 1 and first.prev_hash == GENESIS_HASH
     assert second.prev_hash == first.hash and third.prev_hash == second.hash
     assert second.hash == compute_hash(first.hash, AuditRecord.objects.get(seq=2))
+
+
+def test_it_appends_many_records_in_order_as_one_unbroken_stretch_of_the_chain(chain):
+    records = audit_append_many([AuditEntry(actor=SYSTEM, action=f"test.many{n}", detail={"n": n}) for n in (4, 5)])
+
+    assert [record.seq for record in records] == [4, 5]
+    assert records[0].prev_hash == chain[-1].hash and records[1].prev_hash == records[0].hash
+    assert list(AuditRecord.objects.order_by("seq").values_list("action", flat=True)[3:]) == ["test.many4", "test.many5"]
+    assert audit_verify() == (5, [])
 
 
 def test_it_finds_an_untouched_chain_intact(chain):

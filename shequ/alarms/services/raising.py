@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from shequ.access.models import AccessEvent, Device, DeviceKind, EventKind
-from shequ.accounts.audit import Actor, audit_append
+from shequ.accounts.audit import Actor, AuditEntry, audit_append, audit_append_many
 from shequ.accounts.roles import Capability
 from shequ.accounts.scope import user_can
 from shequ.alarms import broadcast, payloads
@@ -94,22 +94,38 @@ def alarm_raise(
     return alarm
 
 
-def _create(*, kind: str, area: Area, device: Device | None, event: AccessEvent | None, detail: str,
-            occurred_at: datetime | None, actor: Actor, source: str, raised_by=None,
-            reporter_phone_masked: str = "", latitude: Decimal | None = None,
-            longitude: Decimal | None = None) -> Alarm:
+def _create(*, actor: Actor, **fields) -> Alarm:
+    """Raise one alarm (``fields``: see :func:`_new_alarm`): saved, its first timeline line, audited."""
     now = timezone.now()
-    occurred = occurred_at or (event.occurred_at if event is not None else now)
-    alarm = Alarm.objects.create(kind=kind, area=area, device=device, event=event, detail=detail[:DETAIL_MAX],
-                                 occurred_at=occurred, last_occurred_at=occurred, raised_at=now, source=source,
-                                 raised_by=raised_by, reporter_phone_masked=reporter_phone_masked,
-                                 latitude=latitude, longitude=longitude)
-    AlarmAction.objects.create(alarm=alarm, action=AlarmActionKind.RAISED, at=now, by=actor.user, by_name=actor.name,
-                               note=detail[:NOTE_MAX], event=event)
-    audit_append(actor=actor, action="alarm.raise", obj=alarm,
-                 detail={"kind": kind, "source": source, "device": device.device_id if device is not None else "",
-                         "event": event.pk if event is not None else None})
+    alarm = _new_alarm(now=now, **fields)
+    alarm.save(force_insert=True)
+    _timeline_line(alarm, AlarmActionKind.RAISED, actor=actor, at=now, note=fields.get("detail", ""),
+                   event=alarm.event).save(force_insert=True)
+    audit_append_many([_raise_audited(alarm, actor)])
     return alarm
+
+
+def _new_alarm(*, kind: str, area: Area, device: Device | None, event: AccessEvent | None, detail: str,
+               occurred_at: datetime | None, source: str, now: datetime, raised_by=None,
+               reporter_phone_masked: str = "", latitude: Decimal | None = None,
+               longitude: Decimal | None = None) -> Alarm:
+    occurred = occurred_at or (event.occurred_at if event is not None else now)
+    return Alarm(kind=kind, area=area, device=device, event=event, detail=detail[:DETAIL_MAX], occurred_at=occurred,
+                 last_occurred_at=occurred, raised_at=now, source=source, raised_by=raised_by,
+                 reporter_phone_masked=reporter_phone_masked, latitude=latitude, longitude=longitude)
+
+
+def _timeline_line(alarm: Alarm, action: str, *, actor: Actor, at: datetime, note: str,
+                   event: AccessEvent | None) -> AlarmAction:
+    return AlarmAction(alarm=alarm, action=action, at=at, by=actor.user, by_name=actor.name, note=note[:NOTE_MAX],
+                       event=event)
+
+
+def _raise_audited(alarm: Alarm, actor: Actor) -> AuditEntry:
+    return AuditEntry(actor=actor, action="alarm.raise", obj=alarm,
+                      detail={"kind": alarm.kind, "source": alarm.source,
+                              "device": alarm.device.device_id if alarm.device is not None else "",
+                              "event": alarm.event_id})
 
 
 def _repeat(alarm: Alarm, *, occurred_at: datetime, note: str, actor: Actor, event: AccessEvent | None = None) -> None:
@@ -117,8 +133,8 @@ def _repeat(alarm: Alarm, *, occurred_at: datetime, note: str, actor: Actor, eve
     alarm.repeat_count += 1
     alarm.last_occurred_at = max(alarm.last_occurred_at, occurred_at)
     alarm.save(update_fields=["repeat_count", "last_occurred_at", "updated_at"])
-    AlarmAction.objects.create(alarm=alarm, action=AlarmActionKind.REPEATED, by=actor.user, by_name=actor.name,
-                               note=note[:NOTE_MAX], event=event)
+    _timeline_line(alarm, AlarmActionKind.REPEATED, actor=actor, at=timezone.now(), note=note,
+                   event=event).save(force_insert=True)
 
 
 # --- SOS buttons ------------------------------------------------------------------------------------------------
@@ -266,6 +282,8 @@ def _as_model(event: EventRecord | AccessEvent) -> AccessEvent:
 
 
 def _alarms_for(events: list[AccessEvent], devices: dict[int, Device]) -> list[Alarm]:
+    """Raise or repeat the alarms of alarming events, in a few statements however many: the
+    ingest calls this for each batch, so its cost is per batch, not per alarm."""
     with transaction.atomic():
         _ensure_pks(events)
         counted = set(AlarmAction.objects.filter(event_id__in=[event.pk for event in events])
@@ -277,21 +295,37 @@ def _alarms_for(events: list[AccessEvent], devices: dict[int, Device]) -> list[A
                 kind__in={ALARM_OF_EVENT[event.kind] for event in events}, status=AlarmStatus.RAISED,
             ).order_by("raised_at")
         }
-        touched: dict[int, Alarm] = {}
-        actor = gateway_actor()
+        actor, now = gateway_actor(), timezone.now()
+        created: list[Alarm] = []
+        repeated: dict[int, Alarm] = {}  # alarms raised before this batch, by pk
+        lines: list[tuple[Alarm, str, AccessEvent]] = []
+        touched: dict[int, Alarm] = {}  # by id(): new alarms have no pk yet
         for event in sorted(events, key=lambda event: event.occurred_at):
             if event.pk in counted:
                 continue
             device, kind = devices[event.device_id], ALARM_OF_EVENT[event.kind]
             alarm = waiting.get((device.pk, kind))
             if alarm is None:
-                alarm = _create(kind=kind, area=device.area, device=device, event=event, detail=event.reason,
-                                occurred_at=event.occurred_at, actor=actor, source=source_of_device(device))
+                alarm = _new_alarm(kind=kind, area=device.area, device=device, event=event, detail=event.reason,
+                                   occurred_at=event.occurred_at, source=source_of_device(device), now=now)
                 waiting[(device.pk, kind)] = alarm
+                created.append(alarm)
+                lines.append((alarm, AlarmActionKind.RAISED, event))
             else:
-                _repeat(alarm, occurred_at=event.occurred_at, note=event.reason, actor=actor, event=event)
+                alarm.repeat_count += 1
+                alarm.last_occurred_at = max(alarm.last_occurred_at, event.occurred_at)
+                if alarm.pk is not None:
+                    repeated[alarm.pk] = alarm
+                lines.append((alarm, AlarmActionKind.REPEATED, event))
             alarm.device, alarm.area = device, device.area
-            touched[alarm.pk] = alarm
+            touched[id(alarm)] = alarm
+        Alarm.objects.bulk_create(created)
+        for alarm in repeated.values():
+            alarm.updated_at = now  # bulk_update leaves auto_now alone
+        Alarm.objects.bulk_update(repeated.values(), ["repeat_count", "last_occurred_at", "updated_at"])
+        AlarmAction.objects.bulk_create([_timeline_line(alarm, action, actor=actor, at=now, note=event.reason,
+                                                        event=event) for alarm, action, event in lines])
+        audit_append_many([_raise_audited(alarm, actor) for alarm in created])
         push(touched.values())
     return list(touched.values())
 

@@ -101,6 +101,27 @@ def test_it_handles_a_batch_of_many_kinds(door_a, gate_a):
     assert Alarm.objects.get(kind="forced_entry").repeat_count == 1
 
 
+def test_it_raises_and_repeats_a_batchs_alarms_in_statements_that_do_not_grow_with_the_alarms(
+        door_a, gate_a, django_assert_max_num_queries):
+    start = timezone.now()
+    first = store_event(door_a, "forced", occurred_at=start)
+    held = store_event(gate_a, "held_open", occurred_at=start)
+    ingest(door_a, "forced", occurred_at=start - timedelta(minutes=1))  # an alarm raised by an earlier batch
+    earlier = Alarm.objects.get()
+    more = [store_event(gate_a, "held_open", occurred_at=start + timedelta(seconds=n)) for n in range(1, 30)]
+    more += [store_event(door_a, "forced", occurred_at=start + timedelta(seconds=n)) for n in range(1, 30)]
+
+    with django_assert_max_num_queries(14):
+        services.alarms_from_events([first, held, *more])
+
+    earlier.refresh_from_db()
+    assert earlier.repeat_count == 30  # the door's alarm was still unacknowledged: every forced entry repeats it
+    new = Alarm.objects.get(kind="door_held")
+    assert (new.event, new.repeat_count, new.last_occurred_at) == (held, 29, start + timedelta(seconds=29))
+    assert list(new.actions.order_by("at", "pk").values_list("action", flat=True)) == ["raised"] + ["repeated"] * 29
+    assert AuditRecord.objects.filter(action="alarm.raise").count() == 2  # one per alarm raised, none per repeat
+
+
 def test_it_finds_the_ids_of_events_stored_without_them(door_a):
     from shequ.access.models import AccessEvent
 
