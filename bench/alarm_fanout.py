@@ -2,7 +2,7 @@
 
 Each trial starts a clock and stores one ``sos`` event of an indoor terminal the
 way ``shequ gateway`` does, on a database thread: ``events_store`` (which raises
-the SOS alarm in the storing transaction and pushes it after the commit), then
+the SOS alarm right after storing the event and pushes it after the commit), then
 ``events_to_consoles`` (the live event stream). The clock stops, per socket, when
 each of 500 real WebSocket clients, logged in as the complex's guard and connected
 to a real uvicorn server running ``shequ.asgi``, receives the alarm. The clients
