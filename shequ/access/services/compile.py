@@ -311,6 +311,19 @@ def _next_version() -> int:
     return counter.value
 
 
+def device_version_first(device: Device) -> None:
+    """Give a device still at version 0 a version of its own, even with an empty list: a
+    terminal or a door nobody may use yet must still get its first full snapshot, which
+    carries the platform and credential keys. Call after :func:`access_recompile`."""
+    with transaction.atomic():
+        if not Device.objects.filter(pk=device.pk, latest_version=0).exists():
+            return
+        _lock_versions()
+        version = _next_version()
+        Device.objects.filter(pk=device.pk, latest_version=0).update(latest_version=version)
+        device.latest_version = version
+
+
 def current_version() -> int:
     """The last version any compilation wrote (0 before the first)."""
     return AccessVersion.objects.filter(pk=1).values_list("value", flat=True).first() or 0

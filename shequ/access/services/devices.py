@@ -208,15 +208,8 @@ def device_back_online(*, device: Device, at: datetime) -> None:
 
 
 def _recompile(device: Device) -> None:
-    from shequ.access.services.compile import _lock_versions, _next_version, access_recompile
+    from shequ.access.services.compile import access_recompile, device_version_first
 
     access_recompile(devices=[device])
-    if not Device.objects.filter(pk=device.pk, latest_version=0).exists():
-        return
-    # Even an empty list is a version: a device at 0 (a terminal, a door nobody may use yet)
-    # must still get its first full snapshot, which carries the platform and credential keys.
-    _lock_versions()
-    version = _next_version()
-    Device.objects.filter(pk=device.pk, latest_version=0).update(latest_version=version)
-    device.latest_version = version
+    device_version_first(device)
 
