@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import transaction
-from django.db.models import Case, DateTimeField, F, PositiveBigIntegerField, Q, Value, When
+from django.db.models import Case, DateTimeField, F, PositiveBigIntegerField, Value, When
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -202,9 +202,13 @@ def device_offline_fault(*, device: Device, at: datetime) -> None:
 
 
 def device_back_online(*, device: Device, at: datetime) -> None:
-    """Hook: a device with a raised fault is heard again. The alarm stays for the
-    guard to close (someone should know it was down); this only logs."""
+    """Hook: a device with a raised fault is heard again. Its open device-offline alarms
+    get a note saying so; they stay for a guard to close (someone should know the door
+    was unwatched)."""
+    from shequ.alarms.services import alarms_device_back_online
+
     logger.info("device %s back online at %s", device.device_id, at)
+    alarms_device_back_online(device=device)
 
 
 def _recompile(device: Device) -> None:

@@ -18,12 +18,12 @@ from shequ.alarms.services.handling import (TRANSITIONS, alarm_acknowledge, alar
                                             alarm_on_scene, offered_steps)
 from shequ.alarms.services.police import (police_forward, police_forward_try, police_forwards_deliver_due,
                                           police_payload)
-from shequ.alarms.services.raising import (ALARM_OF_EVENT, EVENTS_PER_MESSAGE, LIVE_WINDOW, SOS_SOURCES, EventRecord,
+from shequ.alarms.services.raising import (ALARM_OF_EVENT, EVENTS_PER_MESSAGE, LIVE_WINDOW, SOS_SOURCES,
                                            alarm_raise, alarms_device_back_online, alarms_from_events, events_stream,
                                            sos_raise, source_of_device)
 
 __all__ = [
-    "ALARM_OF_EVENT", "EVENTS_PER_MESSAGE", "LIVE_WINDOW", "NOTE_MAX", "SOS_SOURCES", "TRANSITIONS", "EventRecord",
+    "ALARM_OF_EVENT", "EVENTS_PER_MESSAGE", "LIVE_WINDOW", "NOTE_MAX", "SOS_SOURCES", "TRANSITIONS",
     "TickResult", "alarm_acknowledge", "alarm_close", "alarm_dispatch", "alarm_note", "alarm_on_scene",
     "alarm_raise", "alarms_device_back_online", "alarms_escalate_due", "alarms_from_events", "alarms_tick",
     "alarms_tick_async", "escalation_actor", "events_stream", "gateway_actor", "offered_steps", "police_forward",

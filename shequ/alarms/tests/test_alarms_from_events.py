@@ -153,24 +153,3 @@ def test_it_raises_an_alarm_without_a_device(tree):
     alarm = services.alarm_raise(kind="forced_entry", area=tree.complex_a, detail="巡逻发现")
 
     assert (alarm.device, alarm.area, alarm.status) == (None, tree.complex_a, "raised")
-
-
-def test_it_takes_light_records_of_stored_events(door_a):
-    event = store_event(door_a, "forced", reason="door contact")
-    light = services.EventRecord(pk=event.pk, device_id=door_a.pk, event_id=event.event_id, kind="forced",
-                                 occurred_at=event.occurred_at, reason="door contact")
-
-    (alarm,) = services.alarms_from_events([light])
-
-    assert (alarm.event, alarm.detail) == (event, "door contact")
-
-
-def test_it_takes_the_ingests_stored_events(door_a):
-    from shequ.access.services.ingest import EventRow, StoredEvent
-
-    event = store_event(door_a, "held_open")
-    row = EventRow(device_pk=door_a.pk, event_id=event.event_id, kind="held_open", occurred_at=event.occurred_at)
-
-    (alarm,) = services.alarms_from_events([StoredEvent(event.pk, row, event.received_at)])
-
-    assert (alarm.kind, alarm.event) == ("door_held", event)

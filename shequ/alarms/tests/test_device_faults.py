@@ -74,3 +74,16 @@ def test_it_leaves_closed_offline_alarms_alone(door_a, guard):
     services.alarm_close(alarm=alarm, actor=Actor(user=guard))
 
     assert services.alarms_device_back_online(device=door_a) == 0
+
+
+def test_a_heartbeat_after_the_outage_notes_the_return_on_its_alarm(door_a):
+    from shequ.access.services import devices_heartbeats_record
+
+    _silent(door_a, 500)
+    _sweep()
+
+    devices_heartbeats_record([(door_a.pk, timezone.now(), None)])
+
+    alarm = Alarm.objects.get()
+    assert list(alarm.actions.values_list("action", flat=True)) == ["raised", "note"]
+    assert alarm.status == "raised"
