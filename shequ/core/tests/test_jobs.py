@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import threading
+import time
 
 import pytest
 from django.utils.module_loading import import_string
@@ -40,3 +43,47 @@ def test_tick_runs_every_job_against_the_database(tree):
 
 def _explode(*, now):
     raise RuntimeError("boom")
+
+
+#: the slow HTTP peer of a blocking job: it answers once the test lets it
+_peer_answers = threading.Event()
+_peer_calls: list[float] = []
+
+
+def _slow_peer(*, now) -> None:
+    _peer_calls.append(time.monotonic())
+    assert _peer_answers.wait(10)
+
+
+def test_the_gateway_runs_a_blocking_job_on_a_thread_of_its_own_and_never_twice_at_once():
+    from shequ.gateway.control import Control
+    from shequ.gateway.directory import DeviceDirectory
+    from shequ.gateway.stats import GatewayStats
+
+    now = [0.0]
+    control = Control(worker=None, directory=DeviceDirectory(), publish=None, stats=GatewayStats(),
+                      clock=lambda: now[0])
+    control._jobs = JobClock((Job("peer", "shequ.core.tests.test_jobs._slow_peer", 5, blocking=True),),
+                             clock=lambda: now[0])
+    _peer_answers.clear()
+    _peer_calls.clear()
+
+    async def scenario() -> None:
+        now[0] = 5.0
+        await asyncio.wait_for(control._run_jobs(), 1)  # returns at once: the peer is slow on its own thread
+        for _ in range(100):
+            if _peer_calls:
+                break
+            await asyncio.sleep(0.01)
+        now[0] = 10.0
+        await asyncio.wait_for(control._run_jobs(), 1)  # due again, but the last round still waits on the peer
+        assert len(_peer_calls) == 1
+        _peer_answers.set()
+        await asyncio.wait_for(asyncio.gather(*control._blocking_jobs.values()), 5)
+        now[0] = 15.0
+        await asyncio.wait_for(control._run_jobs(), 1)
+        await asyncio.wait_for(asyncio.gather(*control._blocking_jobs.values()), 5)
+
+    asyncio.run(scenario())
+
+    assert len(_peer_calls) == 2  # the next round, once the first was over
