@@ -73,9 +73,11 @@ class EpochSeconds(Func):
                            **extra)
 
     def as_sqlite(self, compiler, connection, **extra):
-        # '%%%%s' survives the template's and the cursor's %-formatting as a literal %s
-        return self.as_sql(compiler, connection, template="CAST(strftime('%%%%s', %(expressions)s) AS INTEGER)",
-                           **extra)
+        # '%%%%s' survives the template's and the cursor's %-formatting as a literal %s. The
+        # fraction is cut off first: SQLite keeps times in whole milliseconds, so it would round
+        # "…:12.999900" up to second 13 where Python (and PostgreSQL's FLOOR) say 12.
+        return self.as_sql(compiler, connection,
+                           template="CAST(strftime('%%%%s', substr(%(expressions)s, 1, 19)) AS INTEGER)", **extra)
 
 
 RESOLVED = Q(resolved_at__isnull=False)

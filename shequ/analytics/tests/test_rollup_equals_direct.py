@@ -88,3 +88,17 @@ def test_it_scopes_the_direct_figures_like_the_rollup(history, tree, worker):
     rolled, direct = _both(worker, tree.community_a, Period.year(2025))
     assert rolled == direct
     assert rolled["total"]["received"] > 0
+
+
+def test_handling_time_rounds_down_a_hair_before_the_next_second_as_python_does(random_cases):
+    from datetime import UTC, datetime
+
+    from shequ.analytics.services import HANDLING
+    from shequ.cases.models import Case
+
+    (case,) = random_cases(1, seed=5, start=datetime(2025, 3, 1, tzinfo=UTC), end=datetime(2025, 3, 2, tzinfo=UTC))
+    # SQLite keeps times in whole milliseconds and would round .9999 up to the next second
+    Case.objects.filter(pk=case.pk).update(received_at=datetime(2025, 3, 1, 8, 0, 0, 1, tzinfo=UTC),
+                                           resolved_at=datetime(2025, 3, 1, 9, 0, 0, 999_900, tzinfo=UTC))
+
+    assert Case.objects.annotate(handling=HANDLING).get(pk=case.pk).handling == 3600
