@@ -247,6 +247,11 @@ def _alarms_for(events: list[AccessEvent], devices: dict[int, Device]) -> list[A
     ingest calls this for each batch, so its cost is per batch, not per alarm."""
     with transaction.atomic():
         _ensure_pks(events)
+        # Two gateway writers can hold the same event (a device resends what was not yet
+        # acknowledged): the second waits here for the first to commit, then sees its alarm
+        # as counted below. Locked in pk order, so two batches cannot deadlock on them.
+        list(AccessEvent.objects.select_for_update().filter(pk__in=[event.pk for event in events])
+             .order_by("pk").values_list("pk", flat=True))
         counted = set(AlarmAction.objects.filter(event_id__in=[event.pk for event in events])
                       .values_list("event_id", flat=True))
         waiting = {
