@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
 
-from shequ.access.services.ingest import EventRow, QuarantineRow
+from shequ.access.services.ingest import AlarmsNotRaised, EventRow, QuarantineRow
 from shequ.gateway.backoff import Backoff
 from shequ.gateway.dbworker import DbWorker
 from shequ.gateway.directory import DeviceInfo
@@ -154,24 +154,35 @@ class EventBatcher:
 
     async def _store_until_done(self, rows: Sequence[EventRow], quarantined: Sequence[QuarantineRow],
                                 worker: DbWorker) -> list:
+        stored_earlier: list = []
         while True:
             try:
-                stored = await worker.run(self.store, rows, quarantined=quarantined)
+                stored = stored_earlier + await worker.run(self.store, rows, quarantined=quarantined)
+            except AlarmsNotRaised as error:
+                # stored, alarms not raised: the retry raises them (the events come back as already
+                # stored, which hands their alarms over again) without storing the quarantined twice
+                stored_earlier += error.stored
+                quarantined = ()
+                await self._after_failure(error, len(rows))
+                continue
             except Exception as error:  # noqa: BLE001 - any failure is retried: nothing here is acknowledged yet
-                self.stats.db_failures += 1
-                delay = self.backoff.next()
-                if not self.failing:
-                    logger.warning("storing %d events failed (%s: %s); retrying with backoff, %d waiting",
-                                   len(rows), type(error).__name__, error, self.pending,
-                                   exc_info=not _is_database_error(error))
-                self.failing = True
-                await asyncio.sleep(delay)
+                await self._after_failure(error, len(rows))
                 continue
             if self.failing:
                 logger.warning("storing events works again after %d attempts", self.backoff.attempts + 1)
             self.failing = False
             self.backoff.reset()
             return stored
+
+
+    async def _after_failure(self, error: Exception, count: int) -> None:
+        self.stats.db_failures += 1
+        delay = self.backoff.next()
+        if not self.failing:
+            logger.warning("storing %d events failed (%s: %s); retrying with backoff, %d waiting",
+                           count, type(error).__name__, error, self.pending, exc_info=not _is_database_error(error))
+        self.failing = True
+        await asyncio.sleep(delay)
 
 
 def _is_database_error(error: Exception) -> bool:

@@ -146,13 +146,27 @@ def events_store(
         kinds = _alarming_kinds()
         alarming = [_event(event, connection.alias) for event in stored if event.row.kind in kinds]
         new_keys = {(device_pk, event_id) for _, device_pk, event_id in inserted}
-        alarming += _stored_before([row for key, row in by_key.items() if row.kind in kinds and key not in new_keys])
-        if alarming:
-            from shequ.alarms.services import alarms_from_events
+        try:
+            alarming += _stored_before([row for key, row in by_key.items()
+                                        if row.kind in kinds and key not in new_keys])
+            if alarming:
+                from shequ.alarms.services import alarms_from_events
 
-            # streamed after commit by events_to_consoles
-            _hand_over(alarming, lambda events: alarms_from_events(events, stream=False), what="alarms")
+                # streamed after commit by events_to_consoles
+                _hand_over(alarming, lambda events: alarms_from_events(events, stream=False), what="alarms")
+        except (OperationalError, InterfaceError) as error:
+            raise AlarmsNotRaised(stored) from error
     return stored
+
+
+class AlarmsNotRaised(OperationalError):
+    """The events (and quarantined messages) are stored, their alarms are not: the database
+    failed in between. Retry the same events without the quarantined messages (they are
+    stored); ``stored`` are the events this first call stored, for the consoles and counts."""
+
+    def __init__(self, stored: list[StoredEvent]) -> None:
+        super().__init__(f"{len(stored)} events stored, their alarms not raised")
+        self.stored = stored
 
 
 def _stored_before(resent: Sequence[EventRow]) -> list[AccessEvent]:

@@ -140,3 +140,38 @@ def test_it_refuses_new_deliveries_once_draining(device):
 
     assert refused is False
     assert acks == [["e0", "e1"]]
+
+
+def test_when_only_the_alarms_failed_the_retry_stores_the_quarantined_messages_once(device, monkeypatch):
+    from shequ.access.models import AccessEvent, QuarantinedMessage
+    from shequ.access.services.ingest import QuarantineRow
+    from shequ.alarms import services
+    from shequ.alarms.models import Alarm
+
+    real = services.alarms_from_events
+    calls = []
+
+    def lost_once(events, **options):
+        calls.append(len(events))
+        if len(calls) == 1:
+            raise OperationalError("server closed the connection unexpectedly")
+        return real(events, **options)
+
+    monkeypatch.setattr(services, "alarms_from_events", lost_once)
+    now = timezone.now()
+    rows = [EventRow(device.pk, "e1", "pass", now), EventRow(device.pk, "f1", "forced", now)]
+    junk = QuarantineRow(f"shequ/v1/dev/{device.device_id}/event", b"{", "not JSON")
+
+    async def scenario(batcher, acks, stats):
+        assert batcher.offer(Delivery(device, rows, [junk], ["e1", "f1"]))
+        assert await batcher.drain(10)
+        return acks, stats
+
+    acks, stats = run(with_batcher(events_store, scenario))
+
+    assert calls == [1, 1]  # the retry handed the stored forced entry over again
+    assert Alarm.objects.get().event.event_id == "f1"
+    assert QuarantinedMessage.objects.count() == 1
+    assert AccessEvent.objects.count() == 2
+    assert acks == [["e1", "f1"]]  # acknowledged once, after the alarm
+    assert (stats.events_stored, stats.events_already_stored, stats.db_failures) == (2, 0, 1)

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from shequ.access.models import AccessEvent, QuarantinedMessage
 from shequ.access.services.ingest import (
-    QUARANTINE_PAYLOAD_MAX, EventRow, QuarantineRow, events_store, events_to_consoles, messages_quarantine,
+    QUARANTINE_PAYLOAD_MAX, AlarmsNotRaised, EventRow, QuarantineRow, events_store, events_to_consoles, messages_quarantine,
 )
 from shequ.gateway.tests.conftest import make_devices
 
@@ -165,8 +165,9 @@ def test_a_database_failure_during_the_alarms_raises_and_the_resent_batch_raises
         raise OperationalError("server closed the connection unexpectedly")
 
     monkeypatch.setattr(services, "alarms_from_events", lost)
-    with pytest.raises(OperationalError):  # so the gateway acknowledges nothing
+    with pytest.raises(AlarmsNotRaised) as failure:  # so the gateway acknowledges nothing
         events_store([row(device, "e1"), row(device, "f1", "forced")])
+    assert sorted(item.row.event_id for item in failure.value.stored) == ["e1", "f1"]
     assert AccessEvent.objects.count() == 2 and not Alarm.objects.exists()
 
     monkeypatch.setattr(services, "alarms_from_events", real)
