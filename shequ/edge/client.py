@@ -129,6 +129,7 @@ class EdgeClient:
         payload = protocol.message_encode(device_id=self.device_id, body=body, secret=self.secret)
         await self._client.publish(protocol.topic(self.device_id, name), payload, qos=protocol.QOS[name],
                                    timeout=self.config.timeout)
+        _stop_if_cancelled()
 
     # ---------------------------------------------------------------- outgoing
 
@@ -143,7 +144,6 @@ class EdgeClient:
             if due:
                 await self._publish("event", protocol.events_body([item.event for item in due]))
                 self.store.outbox_mark_sent([item.event_id for item in due], now=now)
-                _stop_if_cancelled()
                 continue
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), config.poll_every)
@@ -152,7 +152,6 @@ class EdgeClient:
         while True:
             await asyncio.sleep(self.config.heartbeat_every)
             await self._heartbeat()
-            _stop_if_cancelled()
 
     async def _heartbeat(self) -> None:
         await self._publish("heartbeat", protocol.heartbeat_body(

@@ -168,7 +168,10 @@ class Gateway:
             task.cancel()
         # bounded: aiomqtt's disconnect waits up to mqtt_timeout, and on Python 3.11 it can swallow a
         # cancellation; a task still running after that is left behind rather than hanging the stop
-        _, stuck = await asyncio.wait(running, timeout=self.config.mqtt_timeout) if running else (set(), set())
+        ended, stuck = await asyncio.wait(running, timeout=self.config.mqtt_timeout) if running else (set(), set())
+        for task in ended:  # retrieved, so asyncio does not log them as never retrieved (they were logged)
+            if not task.cancelled():
+                task.exception()
         if stuck:
             logger.warning("stopping without waiting for %s", ", ".join(sorted(task.get_name() for task in stuck)))
         self._close_workers()

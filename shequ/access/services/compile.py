@@ -320,8 +320,8 @@ def device_version_first(device: Device) -> None:
             return
         _lock_versions()
         version = _next_version()
-        Device.objects.filter(pk=device.pk, latest_version=0).update(latest_version=version)
-        device.latest_version = version
+        if Device.objects.filter(pk=device.pk, latest_version=0).update(latest_version=version):
+            device.latest_version = version
 
 
 def current_version() -> int:

@@ -152,6 +152,7 @@ def devices_heartbeats_record(beats: Sequence[tuple[int, datetime, int | None]])
         if pk not in latest or at >= latest[pk][0]:
             latest[pk] = (at, synced)
     pks = sorted(latest)
+    back: list[Device] = []
     with transaction.atomic():
         for start in range(0, len(pks), HEARTBEATS_PER_STATEMENT):
             chunk = pks[start : start + HEARTBEATS_PER_STATEMENT]
@@ -167,7 +168,15 @@ def devices_heartbeats_record(beats: Sequence[tuple[int, datetime, int | None]])
         for device in Device.objects.filter(pk__in=pks, fault_raised_at__isnull=False):
             # conditional, as the offline sweep's: a fault cleared once is reported back once
             if Device.objects.filter(pk=device.pk, fault_raised_at__isnull=False).update(fault_raised_at=None):
+                back.append(device)
+    # after the heartbeats are saved, each on its own: a failure in the alarms app must not
+    # undo a fleet's heartbeats, nor hold their device rows while it waits for an alarm's lock
+    for device in back:
+        try:
+            with transaction.atomic():
                 device_back_online(device=device, at=latest[device.pk][0])
+        except Exception:  # noqa: BLE001 - logged with its traceback; the heartbeat stands
+            logger.exception("noting device %s back online failed", device.device_id)
 
 
 def devices_mark_offline(*, now: datetime | None = None) -> list[Device]:

@@ -106,14 +106,16 @@ def events_store(
     """Store events and quarantined messages in one transaction, then raise their alarms; idempotent.
 
     Returns the events new to the database (those already stored are left alone).
-    Visitor-pass uses are counted in the storing transaction. Forced-entry, door-held
-    and SOS events raise their alarms in a short transaction of their own right after:
+    Visitor-pass uses are counted in the storing transaction (an exhausted pass is
+    audited there, rarely). Forced-entry, door-held and SOS events raise their alarms
+    in a short transaction of their own right after (a savepoint when the caller holds
+    a transaction, as the vendor adapters do):
     the alarms append to the audit chain, whose lock would otherwise be held through
     the whole batch's commit and make the gateway's writers wait for each other. The
     gateway acknowledges events only after this returns, so a database failure during
-    the alarms leaves the events stored but unacknowledged: the device sends them
-    again, they arrive as duplicates, and duplicates of alarming kinds are handed to
-    the alarms again (which skip events already behind an alarm). A bug in the alarms
+    the alarms (:class:`AlarmsNotRaised`) leaves the events stored but unacknowledged:
+    the batch is retried, they arrive as duplicates, and duplicates of alarming kinds
+    are handed to the alarms again (which skip events already behind an alarm). A bug in the alarms
     code is logged and does not stop ingest. Streaming the ordinary events to the
     consoles is :func:`events_to_consoles`, after commit.
 

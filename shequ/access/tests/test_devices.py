@@ -122,15 +122,40 @@ def test_it_records_the_heartbeats_of_many_devices_in_statements_of_a_bounded_si
     assert heard[third.pk] == (now, 0)
 
 
-def test_many_heartbeats_clear_each_raised_fault_once(tree):
+def test_many_heartbeats_clear_each_raised_fault_once(tree, monkeypatch):
+    from shequ.access.services import devices as devices_module
+
+    back = []
+    monkeypatch.setattr(devices_module, "device_back_online", lambda *, device, at: back.append(device.pk))
     device, silent = (_register(tree, device_id=f"hb-{n}").device for n in range(2))
     now = timezone.now()
     devices_heartbeats_record([(device.pk, now, None), (silent.pk, now, None)])
     devices_mark_offline(now=now + timedelta(minutes=5))
 
     devices_heartbeats_record([(device.pk, now + timedelta(minutes=6), None)])
+    devices_heartbeats_record([(device.pk, now + timedelta(minutes=7), None)])
 
+    assert back == [device.pk]
     assert list(Device.objects.filter(fault_raised_at__isnull=False).values_list("pk", flat=True)) == [silent.pk]
+
+
+def test_a_failure_noting_a_device_back_online_keeps_the_heartbeats(tree, monkeypatch):
+    from shequ.access.services import devices as devices_module
+
+    def broken(*, device, at):
+        raise RuntimeError("a bug in the alarms")
+
+    monkeypatch.setattr(devices_module, "device_back_online", broken)
+    device = _register(tree).device
+    now = timezone.now()
+    devices_heartbeats_record([(device.pk, now, None)])
+    devices_mark_offline(now=now + timedelta(minutes=5))
+
+    devices_heartbeats_record([(device.pk, now + timedelta(minutes=6), 7)])
+
+    device.refresh_from_db()
+    assert (device.last_heartbeat_at, device.synced_version, device.fault_raised_at) == (
+        now + timedelta(minutes=6), 7, None)
 
 
 def test_it_marks_a_silent_device_offline_once(tree):

@@ -58,7 +58,6 @@ def test_it_runs_the_broker_and_the_gateway_on_a_thread_for_the_demo(tree):
     assert not port_is_open("127.0.0.1", port)
 
 
-
 @pytest.mark.django_db(transaction=True)
 def test_it_uses_a_broker_already_on_the_port_for_the_demo(tree, capsys):
     from shequ.cli import _demo_gateway
