@@ -34,7 +34,21 @@ async def embedded_broker(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) ->
     # amqtt logs every connection and packet at INFO, its state machine library every transition
     logging.getLogger("amqtt").setLevel(logging.WARNING)
     logging.getLogger("transitions").setLevel(logging.WARNING)  # amqtt's state machines
-    broker = Broker(broker_config(host, port))
+
+    class TrackedBroker(Broker):
+        """Keeps its clients' connections, so a shutdown that hangs can still cut them."""
+
+        connections: set[asyncio.StreamWriter]
+
+        async def stream_connected(self, reader, writer, listener_name: str) -> None:
+            self.connections.add(writer)
+            try:
+                await super().stream_connected(reader, writer, listener_name)
+            finally:
+                self.connections.discard(writer)
+
+    broker = TrackedBroker(broker_config(host, port))
+    broker.connections = set()
     await broker.start()
     try:
         yield broker
@@ -53,10 +67,16 @@ async def _shutdown(broker) -> None:
         # amqtt's shutdown first cleans up every session and can wait forever for a client
         # handler's reader to stop (seen under load); its listeners are closed only after that.
         # Close them here, so the port is free for a restart and no client hangs on a dead broker.
+        # Cut the clients too: closing a listener leaves established connections open, and a client
+        # still answered by the half-stopped broker would never reconnect to the next one.
         logging.getLogger(__name__).warning("the embedded broker did not shut down in %.0f s; closing its "
-                                            "listeners", SHUTDOWN_SECONDS)
+                                            "listeners and connections", SHUTDOWN_SECONDS)
         for server in list(getattr(broker, "_servers", {}).values()):
-            await server.close_instance()
+            server.instance.close()
+        for writer in list(getattr(broker, "connections", ())):
+            writer.transport.abort()
+        for server in list(getattr(broker, "_servers", {}).values()):
+            await server.instance.wait_closed()
 
 
 def port_is_open(host: str, port: int, timeout: float = 0.5) -> bool:
