@@ -7,11 +7,11 @@ the module and rolled back at the end, as in test_seed.
 from __future__ import annotations
 
 import pytest
-from django.db import transaction
 from django.test import Client
 
 from shequ.access.models import AccessRule, Credential, Device, DeviceEntry
 from shequ.accounts.models import AuditRecord, User
+from shequ.core.tests.conftest import rolled_back
 from shequ.mailbox.models import Letter
 from shequ.notices.models import Notice, NoticeRecipient
 from shequ.seed import seed
@@ -29,16 +29,13 @@ def _counts() -> dict[str, int]:
 
 @pytest.fixture(scope="module")
 def seeded(django_db_setup, django_db_blocker):
-    with django_db_blocker.unblock():
-        outer = transaction.atomic()
-        outer.__enter__()
-        try:
-            seed(people=PEOPLE, seed=7)
-            demo_users_ensure()
-            yield demo_content_ensure()
-        finally:
-            transaction.set_rollback(True)
-            outer.__exit__(None, None, None)
+    def make():
+        seed(people=PEOPLE, seed=7)
+        demo_users_ensure()
+        return demo_content_ensure()
+
+    with rolled_back(django_db_blocker, make) as content:
+        yield content
 
 
 @pytest.fixture

@@ -10,12 +10,12 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
-from django.db import transaction
 from django.utils import timezone
 
 from shequ.accounts.audit import audit_verify
 from shequ.accounts.models import AuditRecord, User
 from shequ.core import pii
+from shequ.core.tests.conftest import rolled_back
 from shequ.registry.codes import XIAN_CITY, XIAN_DISTRICTS
 from shequ.registry.models import Area, Facility, House, Organization, Person, Residence, Vehicle
 from shequ.registry.validators import validate_area_code, validate_mobile, validate_plate, validate_resident_id, validate_uscc
@@ -27,14 +27,8 @@ PEOPLE = 300
 
 @pytest.fixture(scope="module")
 def seeded(django_db_setup, django_db_blocker):
-    with django_db_blocker.unblock():
-        outer = transaction.atomic()
-        outer.__enter__()
-        try:
-            yield seed(people=PEOPLE, seed=7)
-        finally:
-            transaction.set_rollback(True)
-            outer.__exit__(None, None, None)
+    with rolled_back(django_db_blocker, lambda: seed(people=PEOPLE, seed=7)) as world:
+        yield world
 
 
 @pytest.fixture

@@ -72,6 +72,24 @@ def devices(tree) -> dict[str, str]:
     return make_devices(tree.unit_a, 4)
 
 
+@pytest.fixture
+def device(tree):
+    """One registered device at a unit door of community A (a model instance)."""
+    from shequ.access.models import Device
+
+    (device_id,) = make_devices(tree.unit_a, 1)
+    return Device.objects.get(device_id=device_id)
+
+
+def event_row(device, event_id: str, kind: str = "pass", **fields):
+    """An EventRow of ``device`` as the gateway hands it to ``events_store``; now unless ``occurred_at``."""
+    from django.utils import timezone
+
+    from shequ.access.services.ingest import EventRow
+
+    return EventRow(device.pk, event_id, kind, fields.pop("occurred_at", timezone.now()), **fields)
+
+
 def fast_config(spec: BrokerSpec, **overrides) -> GatewayConfig:
     values = dict(
         broker_host=spec.host, broker_port=spec.port, client_id=f"gwtest-{uuid.uuid4().hex[:10]}",

@@ -10,26 +10,14 @@ from django.db import connection
 from django.utils import timezone
 
 from shequ.access import protocol
-from shequ.access.models import AccessEvent, QuarantinedMessage
+from shequ.access.models import QuarantinedMessage
 from shequ.access.services.ingest import EventRow, StoredEvent, event_rows, events_store
 from shequ.gateway.directory import DeviceDirectory, DeviceInfo
 from shequ.gateway.feed import ConsoleFeed
-from shequ.gateway.tests.conftest import make_devices
+from shequ.gateway.tests.conftest import event_row as row
 
 pytestmark = pytest.mark.django_db
 postgresql_only = pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's binary stage")
-
-
-@pytest.fixture
-def device(tree):
-    from shequ.access.models import Device
-
-    (device_id,) = make_devices(tree.unit_a, 1)
-    return Device.objects.get(device_id=device_id)
-
-
-def row(device, event_id: str, kind: str = "pass", **fields) -> EventRow:
-    return EventRow(device.pk, event_id, kind, fields.pop("occurred_at", timezone.now()), **fields)
 
 
 def test_rows_of_validated_events_get_the_defaults_of_an_event():

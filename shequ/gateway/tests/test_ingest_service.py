@@ -12,21 +12,9 @@ from shequ.access.models import AccessEvent, QuarantinedMessage
 from shequ.access.services.ingest import (
     QUARANTINE_PAYLOAD_MAX, AlarmsNotRaised, EventRow, QuarantineRow, events_store, events_to_consoles, messages_quarantine,
 )
-from shequ.gateway.tests.conftest import make_devices
+from shequ.gateway.tests.conftest import event_row as row, make_devices
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def device(tree):
-    from shequ.access.models import Device
-
-    (device_id,) = make_devices(tree.unit_a, 1)
-    return Device.objects.get(device_id=device_id)
-
-
-def row(device, event_id: str, kind: str = "pass", **fields) -> EventRow:
-    return EventRow(device.pk, event_id, kind, fields.pop("occurred_at", timezone.now()), **fields)
 
 
 def test_it_stores_a_batch_and_returns_the_new_events(device, person_a):
